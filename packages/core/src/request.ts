@@ -1,0 +1,265 @@
+import { parse as parseQueryString } from 'node:querystring';
+import type { Environ } from '@carafe/gateway';
+import { parseCookies } from './cookies.js';
+import { BadRequest, ContentTooLarge, HttpError, UnsupportedMediaType, httpError } from './errors.js';
+import { parseForm, type FormData } from './form.js';
+import type { Session } from './session.js';
+import type { Query } from './types.js';
+import type { Carafe } from './app.js';
+
+/** What a request needs from its application: limits, sessions and URL building. */
+export interface RequestContext {
+  readonly maxContentLength: number;
+  readonly formLimits: { maxFileBytes?: number; maxFiles?: number; maxFields?: number };
+  openSession(req: Request<any, any, any>): Session;
+  urlFor(name: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined,
+    scriptName: string, currentBlueprint: string | undefined): string;
+  readonly app: Carafe;
+}
+
+/** The matched route, as seen by a request. */
+export interface MatchedRoute {
+  /** The route's name, e.g. `"users.detail"`. */
+  readonly name: string;
+  /** The full path pattern, e.g. `"/users/:id"`. */
+  readonly path: string;
+  /** The full name of the blueprint the route belongs to, if any. */
+  readonly blueprint: string | undefined;
+}
+
+/** Request headers read from the environ; names are case-insensitive. */
+export class RequestHeaders implements Iterable<[string, string]> {
+  readonly #environ: Environ;
+  constructor(environ: Environ) {
+    this.#environ = environ;
+  }
+
+  /** The header's value (repeated headers arrive joined by the server), or `undefined`. */
+  get(name: string): string | undefined {
+    const key = name.toUpperCase().replaceAll('-', '_');
+    if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') return this.#environ[key] || undefined;
+    return this.#environ[`HTTP_${key}`];
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  *[Symbol.iterator](): Iterator<[string, string]> {
+    const env = this.#environ;
+    if (env.CONTENT_TYPE) yield ['content-type', env.CONTENT_TYPE];
+    if (env.CONTENT_LENGTH) yield ['content-length', env.CONTENT_LENGTH];
+    for (const key of Object.keys(env)) {
+      const value = env[key];
+      if (key.startsWith('HTTP_') && typeof value === 'string') {
+        yield [key.slice(5).toLowerCase().replaceAll('_', '-'), value];
+      }
+    }
+  }
+
+  /** All headers as an object with lower-case names. */
+  toObject(): Record<string, string> {
+    return Object.fromEntries(this);
+  }
+}
+
+/** `application/json` or any `application/*+json`, ignoring parameters. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/**
+ * An incoming request, built lazily from the TSGI environ: nothing is parsed until asked for.
+ * `Params`, `Q` and `Body` are the typed route params, query and validated body.
+ */
+export class Request<Params = Record<string, string | string[] | undefined>, Q = Query, Body = unknown> {
+  /** The TSGI environ this request wraps. */
+  readonly environ: Environ;
+  /** The HTTP method, upper case. */
+  readonly method: string;
+  /** Route params (validated and coerced when the route declares a params schema). */
+  params: Params;
+  /** The validated body when the route declares a body schema; otherwise `undefined`. */
+  body: Body = undefined as Body;
+  /** The route that matched, or `undefined` for unmatched requests (404, 405, automatic OPTIONS). */
+  readonly route: MatchedRoute | undefined;
+  readonly #ctx: RequestContext;
+  #query: Q | undefined;
+  #headers: RequestHeaders | undefined;
+  #cookies: Record<string, string> | undefined;
+  #state: Record<string, unknown> | undefined;
+  #session: Session | undefined;
+  #bytes: Promise<Uint8Array> | undefined;
+  #form: Promise<FormData> | undefined;
+
+  constructor(ctx: RequestContext, environ: Environ, params: Params, route: MatchedRoute | undefined) {
+    this.#ctx = ctx;
+    this.environ = environ;
+    this.method = environ.REQUEST_METHOD;
+    this.params = params;
+    this.route = route;
+  }
+
+  /** The application handling this request (Flask's `current_app`). */
+  get app(): Carafe {
+    return this.#ctx.app;
+  }
+
+  /** The path inside the application (`PATH_INFO`), always starting with `/`. */
+  get path(): string {
+    return this.environ.PATH_INFO || '/';
+  }
+
+  /** Where the application is mounted (`SCRIPT_NAME`), `""` at the root. */
+  get scriptName(): string {
+    return this.environ.SCRIPT_NAME;
+  }
+
+  /** The raw query string, without `?`. */
+  get queryString(): string {
+    return this.environ.QUERY_STRING;
+  }
+
+  /** The `Host` header, or the server name and port. */
+  get host(): string {
+    const env = this.environ;
+    return env.HTTP_HOST ?? `${env.SERVER_NAME}:${env.SERVER_PORT}`;
+  }
+
+  /** The full URL of the request. */
+  get url(): string {
+    const env = this.environ;
+    const path = encodeURI(env.SCRIPT_NAME + this.path).replace(/[?#]/g, encodeURIComponent);
+    return `${env['tsgi.url_scheme']}://${this.host}${path}${env.QUERY_STRING ? `?${env.QUERY_STRING}` : ''}`;
+  }
+
+  /** The parsed query string; a key given more than once maps to an array of its values. */
+  get query(): Q {
+    return (this.#query ??= { ...parseQueryString(this.environ.QUERY_STRING) } as Q);
+  }
+  set query(value: Q) {
+    this.#query = value;
+  }
+
+  /** Case-insensitive request headers. */
+  get headers(): RequestHeaders {
+    return (this.#headers ??= new RequestHeaders(this.environ));
+  }
+
+  /** One request header, case-insensitive. */
+  header(name: string): string | undefined {
+    return this.headers.get(name);
+  }
+
+  /** The request cookies. */
+  get cookies(): Record<string, string> {
+    return (this.#cookies ??= parseCookies(this.environ.HTTP_COOKIE));
+  }
+
+  /** The client address (`REMOTE_ADDR`). */
+  get remoteAddr(): string {
+    return this.environ.REMOTE_ADDR;
+  }
+
+  /** The `Content-Type` header, if any. */
+  get contentType(): string | undefined {
+    return this.environ.CONTENT_TYPE || undefined;
+  }
+
+  /** Aborted when the client disconnects. */
+  get signal(): AbortSignal {
+    return this.environ['tsgi.signal'];
+  }
+
+  /** Per-request storage for hooks and handlers (Flask's `g`). */
+  get state(): Record<string, unknown> {
+    return (this.#state ??= {});
+  }
+
+  /** The signed-cookie session (Flask's `session`); needs `config.secretKey`. */
+  get session(): Session {
+    return (this.#session ??= this.#ctx.openSession(this));
+  }
+
+  /** Whether the session was touched during this request (then it is saved with the response). */
+  get sessionOpened(): boolean {
+    return this.#session !== undefined;
+  }
+
+  /** The raw body, read once up to `config.maxContentLength` (413 beyond it). */
+  bytes(): Promise<Uint8Array> {
+    if (this.#form) return Promise.reject(new Error('The request body was already consumed by form()'));
+    return (this.#bytes ??= this.#readBody());
+  }
+
+  /** The body decoded as UTF-8. */
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  /** The body parsed as JSON: 415 unless the Content-Type is JSON, 400 if it does not parse. */
+  async json<T = unknown>(): Promise<T> {
+    if (!isJsonContentType(this.contentType)) {
+      throw new UnsupportedMediaType("Expected a JSON body with Content-Type 'application/json'.");
+    }
+    const body = await this.text();
+    try {
+      return JSON.parse(body) as T;
+    } catch (error) {
+      throw new BadRequest(`The JSON body does not parse: ${(error as Error).message}`);
+    }
+  }
+
+  /** The body parsed as `application/x-www-form-urlencoded` or `multipart/form-data`, files included. */
+  form(): Promise<FormData> {
+    return (this.#form ??= this.#readForm());
+  }
+
+  /** Builds a URL for a route like `app.urlFor`, under this request's `SCRIPT_NAME`; `.name` is relative to the current blueprint. */
+  urlFor(name: string, params?: Record<string, unknown>, query?: Record<string, unknown>): string {
+    return this.#ctx.urlFor(name, params, query, this.environ.SCRIPT_NAME, this.route?.blueprint);
+  }
+
+  async #readForm(): Promise<FormData> {
+    const contentType = this.contentType;
+    if (!contentType) throw new UnsupportedMediaType('Expected a form body, but the request has no Content-Type.');
+    const max = this.#ctx.maxContentLength;
+    this.#checkDeclaredLength(max);
+    const input = this.#bytes ? once(await this.#bytes) : this.environ['tsgi.input'];
+    try {
+      return await parseForm(input, contentType, { maxBytes: max, ...this.#ctx.formLimits });
+    } catch (error) {
+      const status = (error as { status?: unknown } | null)?.status;
+      if (error instanceof HttpError || typeof status !== 'number' || status < 400 || status > 499) throw error;
+      throw httpError(status, (error as Error).message, { cause: error });
+    }
+  }
+
+  #checkDeclaredLength(max: number): void {
+    const declared = this.environ.CONTENT_LENGTH;
+    if (declared && Number(declared) > max) {
+      throw new ContentTooLarge(`The request body exceeds the limit of ${max} bytes.`);
+    }
+  }
+
+  async #readBody(): Promise<Uint8Array> {
+    const max = this.#ctx.maxContentLength;
+    this.#checkDeclaredLength(max);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of this.environ['tsgi.input']) {
+      size += chunk.byteLength;
+      if (size > max) throw new ContentTooLarge(`The request body exceeds the limit of ${max} bytes.`);
+      chunks.push(chunk);
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    return Buffer.concat(chunks, size);
+  }
+}

@@ -1,0 +1,183 @@
+import type { Chunk, HeaderList, ResponseBody } from '@carafe/gateway';
+import { serializeCookie, type CookieOptions } from './cookies.js';
+import type { FileResponseOptions } from './file.js';
+
+/** What a {@link Response} can carry: text, bytes, nothing, or a (possibly async) iterable of chunks. */
+export type BodyInit = string | Uint8Array | null | undefined | Iterable<Chunk> | AsyncIterable<Chunk>;
+
+/** Headers given to a response: `[name, value]` pairs or an object (array values repeat the header). */
+export type HeadersInit = HeaderList | Record<string, string | number | readonly string[]>;
+
+/** Status and headers of a new {@link Response}. */
+export interface ResponseInit {
+  status?: number;
+  headers?: HeadersInit;
+}
+
+/** Response headers: an ordered list whose names are stored lower-cased and looked up case-insensitively. */
+export class ResponseHeaders {
+  /** The `[name, value]` pairs in order; names are lower case. */
+  readonly list: HeaderList = [];
+
+  constructor(init?: HeadersInit) {
+    if (init === undefined) return;
+    if (Array.isArray(init)) {
+      for (const [name, value] of init) this.append(name, value);
+    } else {
+      for (const [name, value] of Object.entries(init as Record<string, string | number | readonly string[]>)) {
+        if (typeof value === 'object') for (const v of value) this.append(name, v);
+        else this.append(name, String(value));
+      }
+    }
+  }
+
+  /** The first value of a header, or `undefined`. */
+  get(name: string): string | undefined {
+    const key = name.toLowerCase();
+    for (const [n, v] of this.list) if (n === key) return v;
+    return undefined;
+  }
+
+  /** Every value of a header (e.g. each `Set-Cookie`). */
+  getAll(name: string): string[] {
+    const key = name.toLowerCase();
+    return this.list.filter(([n]) => n === key).map(([, v]) => v);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Replaces every value of a header with one value. */
+  set(name: string, value: string): this {
+    this.delete(name);
+    this.list.push([name.toLowerCase(), value]);
+    return this;
+  }
+
+  /** Adds a value, keeping existing ones. */
+  append(name: string, value: string): this {
+    this.list.push([name.toLowerCase(), value]);
+    return this;
+  }
+
+  delete(name: string): this {
+    const key = name.toLowerCase();
+    for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i]![0] === key) this.list.splice(i, 1);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<[string, string]> {
+    return this.list[Symbol.iterator]();
+  }
+}
+
+/**
+ * An HTTP response: status, headers and body. Return one from a handler when a plain value is not
+ * enough (custom status, headers, cookies, streams).
+ */
+export class Response {
+  /** The status code; 200 unless given. */
+  status: number;
+  readonly headers: ResponseHeaders;
+  body: BodyInit;
+
+  constructor(body?: BodyInit, init: ResponseInit = {}) {
+    this.body = body;
+    this.status = init.status ?? 200;
+    this.headers = new ResponseHeaders(init.headers);
+  }
+
+  /** Adds a `Set-Cookie` header; throws `TypeError` for an invalid name, value or attribute. */
+  setCookie(name: string, value: string, options?: CookieOptions): this {
+    this.headers.append('set-cookie', serializeCookie(name, value, options));
+    return this;
+  }
+
+  /** Tells the client to drop a cookie; pass the same `path`/`domain` it was set with. */
+  clearCookie(name: string, options: CookieOptions = {}): this {
+    const { maxAge: _maxAge, expires: _expires, ...rest } = options;
+    return this.setCookie(name, '', { ...rest, maxAge: 0, expires: new Date(0) });
+  }
+}
+
+/** Options of {@link file}: content type, caching, download name, validators; plus status and headers. */
+export interface FileInit extends ResponseInit, FileResponseOptions {}
+
+/**
+ * A response that serves a file. Its status, headers and body are resolved against the request
+ * (conditional requests, ranges) when the framework sends it.
+ */
+export class FileResponse extends Response {
+  readonly path: string;
+  readonly options: FileInit;
+  constructor(path: string, init: FileInit = {}) {
+    super(null, init);
+    this.path = path;
+    this.options = init;
+  }
+}
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** A JSON response: `json({ id: 1 })`, `json(problem, { status: 422 })`. */
+export function json(body: unknown, init?: ResponseInit): Response {
+  const response = new Response(JSON.stringify(body) ?? 'null', init);
+  if (!response.headers.has('content-type')) response.headers.set('content-type', JSON_TYPE);
+  return response;
+}
+
+/** A `text/plain` response. */
+export function text(body: string, init?: ResponseInit): Response {
+  const response = new Response(body, init);
+  if (!response.headers.has('content-type')) response.headers.set('content-type', TEXT_TYPE);
+  return response;
+}
+
+/** A `text/html` response. */
+export function html(body: string, init?: ResponseInit): Response {
+  const response = new Response(body, init);
+  if (!response.headers.has('content-type')) response.headers.set('content-type', 'text/html; charset=utf-8');
+  return response;
+}
+
+/** A redirect to `location` (302 unless another 3xx status is given). */
+export function redirect(location: string, status = 302): Response {
+  if (!Number.isInteger(status) || status < 300 || status > 399) {
+    throw new RangeError(`redirect status must be 3xx, got ${status}`);
+  }
+  return new Response(null, { status, headers: [['location', location]] });
+}
+
+/** A streamed response; each chunk is sent as soon as the iterable yields it. */
+export function stream(body: Iterable<Chunk> | AsyncIterable<Chunk>, init?: ResponseInit): Response {
+  const response = new Response(body, init);
+  if (!response.headers.has('content-type')) response.headers.set('content-type', 'application/octet-stream');
+  return response;
+}
+
+/**
+ * Serves a file with `ETag`, `Last-Modified`, `Range` (206/416) and conditional 304 support,
+ * streaming its content.
+ */
+export function file(path: string, init?: FileInit): FileResponse {
+  return new FileResponse(path, init);
+}
+
+/** The default `Content-Type` of a body that has none. */
+export function defaultContentType(body: BodyInit): string | undefined {
+  if (typeof body === 'string') return TEXT_TYPE;
+  if (body instanceof Uint8Array) return 'application/octet-stream';
+  return undefined;
+}
+
+/** Normalises a body into what TSGI returns, plus its byte length when known. */
+export function toTsgiBody(body: BodyInit): { body: ResponseBody; length: number | undefined } {
+  if (body === null || body === undefined) return { body: [], length: 0 };
+  if (typeof body === 'string') return { body: [body], length: Buffer.byteLength(body) };
+  if (body instanceof Uint8Array) return { body: [body], length: body.byteLength };
+  return { body, length: undefined };
+}
+
+export { JSON_TYPE, TEXT_TYPE };

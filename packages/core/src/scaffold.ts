@@ -1,0 +1,272 @@
+import { parse } from 'path-to-regexp';
+import type { Request } from './request.js';
+import type { Response } from './response.js';
+import { createValidatorFactory, type CompiledRouteSchema, type RouteSchema } from './schema.js';
+import type { ParamsOf, Query, SchemaPart } from './types.js';
+import type { Blueprint } from './blueprint.js';
+
+/** The parts of a route schema as plain JSON Schema objects (write them `as const` to get typed values). */
+export interface SchemaShape {
+  params?: object;
+  query?: object;
+  headers?: object;
+  body?: object;
+  response?: Record<number, object>;
+}
+
+/** The request a handler of `Path` with schema `S` receives. */
+export type RequestFor<Path extends string, S = {}> = Request<
+  S extends { params: object } ? Omit<ParamsOf<Path>, keyof SchemaPart<S, 'params', {}>> & SchemaPart<S, 'params', {}> : ParamsOf<Path>,
+  SchemaPart<S, 'query', Query>,
+  SchemaPart<S, 'body', unknown>
+>;
+
+/** A route handler: return a value (object/array → JSON, string → text, `null` → 204) or a `Response`. */
+export type Handler<Path extends string = string, S = {}> = (req: RequestFor<Path, S>) => unknown;
+
+/** Runs before the handler; returning anything but `undefined`/`null` short-circuits with that response. */
+export type BeforeRequestHook = (req: Request<any, any, any>) => unknown;
+/** Runs after the handler; may modify the response or return a replacement. */
+export type AfterRequestHook = (response: Response, req: Request<any, any, any>) => unknown;
+/** Always runs at the end of a request; receives the unhandled error, if there was one. */
+export type TeardownHook = (error: unknown, req: Request<any, any, any>) => unknown;
+/** Turns an error into a response (any value a handler may return). */
+export type ErrorHandler<E = any> = (error: E, req: Request<any, any, any>) => unknown;
+
+/** Per-route options. */
+export interface RouteOptions<S extends SchemaShape = SchemaShape> {
+  /** The route's name for `urlFor` (prefixed by the blueprint's name); defaults to the handler's name, else the path. */
+  name?: string;
+  /** JSON Schemas validating (and coercing) params, query, headers and body; `response` documents replies. */
+  schema?: S;
+  /** OpenAPI summary. */
+  summary?: string;
+  /** OpenAPI tags. */
+  tags?: string[];
+}
+
+/** The explicit registration form (Flask's `add_url_rule`). */
+export interface AddRouteOptions<Path extends string, S extends SchemaShape> extends RouteOptions<S> {
+  method?: string;
+  methods?: readonly string[];
+  path: Path;
+  handler: Handler<Path, S>;
+}
+
+/** A route as declared on an app or blueprint, relative to it. */
+export interface RouteDefinition {
+  readonly methods: readonly string[] | null;
+  readonly path: string;
+  readonly name: string;
+  readonly handler: (req: Request<any, any, any>) => unknown;
+  readonly schema: RouteSchema | undefined;
+  readonly compiled: CompiledRouteSchema | undefined;
+  readonly summary: string | undefined;
+  readonly tags: string[] | undefined;
+}
+
+/** A blueprint registration below an app or blueprint. */
+export interface Registration {
+  readonly blueprint: Blueprint;
+  readonly urlPrefix: string | undefined;
+  readonly name: string;
+}
+
+/** Options of `register`. */
+export interface RegisterOptions {
+  /** Overrides the blueprint's own `urlPrefix` for this registration. */
+  urlPrefix?: string;
+  /** Registers under another name, so one blueprint can be registered several times. */
+  name?: string;
+}
+
+let sharedValidatorFactory: ((schema: RouteSchema) => CompiledRouteSchema) | undefined;
+
+function compileSchema(schema: RouteSchema | undefined): CompiledRouteSchema | undefined {
+  if (!schema) return undefined;
+  sharedValidatorFactory ??= createValidatorFactory();
+  return sharedValidatorFactory(schema);
+}
+
+/** Chained registration of several methods on one path: `app.route('/x').get(h).post(h)`. */
+export class RouteChain<Path extends string> {
+  constructor(private readonly owner: Scaffold, private readonly path: Path) {}
+  get<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['GET'], handler, options); }
+  post<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['POST'], handler, options); }
+  put<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['PUT'], handler, options); }
+  patch<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['PATCH'], handler, options); }
+  delete<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['DELETE'], handler, options); }
+  options<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['OPTIONS'], handler, options); }
+  head<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['HEAD'], handler, options); }
+  all<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(null, handler, options); }
+  private on(methods: string[] | null, handler: Handler<Path, any>, options: RouteOptions = {}): this {
+    this.owner.addRoute({ ...options, methods: methods ?? undefined, all: methods === null, path: this.path, handler } as never);
+    return this;
+  }
+}
+
+/**
+ * What apps and blueprints share (Flask's `Scaffold`): route registration, hooks, error handlers
+ * and nested blueprints. Changes notify the apps it is registered in so they rebuild their router.
+ */
+export abstract class Scaffold {
+  /** Routes declared here, in registration order. */
+  readonly routes: RouteDefinition[] = [];
+  readonly beforeHooks: BeforeRequestHook[] = [];
+  readonly afterHooks: AfterRequestHook[] = [];
+  readonly teardownHooks: TeardownHook[] = [];
+  readonly statusHandlers = new Map<number, ErrorHandler>();
+  readonly classHandlers = new Map<Function, ErrorHandler>();
+  readonly registrations: Registration[] = [];
+  /** Apps and blueprints this one is registered in. */
+  readonly parents = new Set<Scaffold>();
+
+  /** Called whenever this scaffold or a blueprint below it changes. */
+  protected changed(): void {
+    for (const parent of this.parents) parent.changed();
+  }
+
+  /** Registers a GET route (HEAD is answered automatically). */
+  get<Path extends string>(path: Path, handler: Handler<Path>): this;
+  get<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  get(...args: unknown[]): this {
+    return this.shorthand(['GET'], args);
+  }
+
+  /** Registers a POST route. */
+  post<Path extends string>(path: Path, handler: Handler<Path>): this;
+  post<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  post(...args: unknown[]): this {
+    return this.shorthand(['POST'], args);
+  }
+
+  /** Registers a PUT route. */
+  put<Path extends string>(path: Path, handler: Handler<Path>): this;
+  put<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  put(...args: unknown[]): this {
+    return this.shorthand(['PUT'], args);
+  }
+
+  /** Registers a PATCH route. */
+  patch<Path extends string>(path: Path, handler: Handler<Path>): this;
+  patch<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  patch(...args: unknown[]): this {
+    return this.shorthand(['PATCH'], args);
+  }
+
+  /** Registers a DELETE route. */
+  delete<Path extends string>(path: Path, handler: Handler<Path>): this;
+  delete<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  delete(...args: unknown[]): this {
+    return this.shorthand(['DELETE'], args);
+  }
+
+  /** Registers an OPTIONS route (otherwise OPTIONS is answered automatically). */
+  options<Path extends string>(path: Path, handler: Handler<Path>): this;
+  options<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  options(...args: unknown[]): this {
+    return this.shorthand(['OPTIONS'], args);
+  }
+
+  /** Registers a HEAD route (otherwise HEAD runs the GET handler without sending its body). */
+  head<Path extends string>(path: Path, handler: Handler<Path>): this;
+  head<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  head(...args: unknown[]): this {
+    return this.shorthand(['HEAD'], args);
+  }
+
+  /** Registers a route answering every method. */
+  all<Path extends string>(path: Path, handler: Handler<Path>): this;
+  all<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  all(...args: unknown[]): this {
+    return this.shorthand(null, args);
+  }
+
+  private shorthand(methods: string[] | null, args: unknown[]): this {
+    const [path, second, third] = args as [string, RouteOptions | Handler, Handler | undefined];
+    const [options, handler] = typeof second === 'function' ? [{}, second] : [second, third];
+    if (typeof handler !== 'function') throw new TypeError(`No handler given for ${path}`);
+    return this.addRoute({ ...options, methods: methods ?? undefined, all: methods === null, path, handler } as never);
+  }
+
+  /** Starts a chain registering several methods on one path. */
+  route<Path extends string>(path: Path): RouteChain<Path> {
+    return new RouteChain(this, path);
+  }
+
+  /**
+   * Registers a route explicitly (Flask's `add_url_rule`). Invalid paths and schemas throw here.
+   * Without `method`/`methods` the route answers GET.
+   */
+  addRoute<Path extends string, const S extends SchemaShape = {}>(options: AddRouteOptions<Path, S>): this {
+    const { path, handler } = options;
+    if (typeof path !== 'string' || (path !== '' && !/^[/{]/.test(path))) {
+      throw new TypeError(`Route path must start with "/" or "{": ${JSON.stringify(path)}`);
+    }
+    if (typeof handler !== 'function') throw new TypeError(`Route ${path} has no handler function`);
+    parse(path);
+    const all = (options as { all?: boolean }).all === true;
+    const methods = all ? null : [...new Set((options.methods ?? [options.method ?? 'GET']).map((m) => m.toUpperCase()))];
+    const clash = this.routes.find((r) => r.path === path && (r.methods === null
+      ? methods === null
+      : methods !== null && r.methods.some((m) => methods.includes(m))));
+    if (clash) throw new Error(`${methods?.join(', ') ?? 'A catch-all route'} ${JSON.stringify(path)} is already registered here`);
+    const schema = options.schema as RouteSchema | undefined;
+    if (options.name?.includes('.')) throw new TypeError(`Route name may not contain ".": ${JSON.stringify(options.name)}`);
+    const name = options.name ?? (handler.name && handler.name !== 'anonymous' ? handler.name : path || '/');
+    this.routes.push({
+      methods, path, name, handler: handler as RouteDefinition['handler'], schema,
+      compiled: compileSchema(schema), summary: options.summary, tags: options.tags,
+    });
+    this.changed();
+    return this;
+  }
+
+  /** Adds a hook run before each request (Flask's `before_request`). */
+  beforeRequest(hook: BeforeRequestHook): this {
+    this.beforeHooks.push(hook);
+    this.changed();
+    return this;
+  }
+
+  /** Adds a hook run after each request, in reverse registration order (Flask's `after_request`). */
+  afterRequest(hook: AfterRequestHook): this {
+    this.afterHooks.push(hook);
+    this.changed();
+    return this;
+  }
+
+  /** Adds a hook that always runs at the end of a request, even after an error (Flask's `teardown_request`). */
+  teardownRequest(hook: TeardownHook): this {
+    this.teardownHooks.push(hook);
+    this.changed();
+    return this;
+  }
+
+  /** Handles errors by status code (`404`) or by class (`NotFound`, `TypeError`, a class of yours). */
+  errorHandler<E extends Error>(key: number | (abstract new (...args: any[]) => E), handler: ErrorHandler<E>): this {
+    if (typeof key === 'number') this.statusHandlers.set(key, handler);
+    else this.classHandlers.set(key, handler);
+    this.changed();
+    return this;
+  }
+
+  /** Registers a blueprint under this app or blueprint. */
+  register(blueprint: Blueprint, options: RegisterOptions = {}): this {
+    const name = options.name ?? blueprint.name;
+    if (name.includes('.')) throw new TypeError(`Blueprint name may not contain ".": ${JSON.stringify(name)}`);
+    if (this.registrations.some((r) => r.name === name)) {
+      throw new Error(`A blueprint named ${JSON.stringify(name)} is already registered here; pass a different { name }`);
+    }
+    if ((blueprint as Scaffold) === this || blueprint.contains(this)) throw new Error('A blueprint cannot be registered inside itself');
+    this.registrations.push({ blueprint, urlPrefix: options.urlPrefix, name });
+    blueprint.parents.add(this);
+    this.changed();
+    return this;
+  }
+
+  /** Whether `other` is this scaffold or registered somewhere below it. */
+  contains(other: Scaffold): boolean {
+    return other === this || this.registrations.some((r) => r.blueprint.contains(other));
+  }
+}
