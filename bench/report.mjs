@@ -1,0 +1,233 @@
+// Turns one benchmark run into bench/results/latest.{md,json,svg}. The chart is plain
+// hand-written SVG: no charting dependency.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIR } from './lineup.mjs';
+
+export const RESULTS_DIR = join(BENCH_DIR, 'results');
+
+const fmt = (value, digits) => (value === null || value === undefined ? '—' : value.toFixed(digits));
+const fmtInt = (value) => (value === null || value === undefined ? '—' : Math.round(value).toLocaleString('en-US'));
+
+function rowOf(report, scenario, server) {
+  return report.rows.find((r) => r.scenario === scenario && r.server === server && r.note === undefined);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median over rounds of a's requests/s over b's in the same round (null without common rounds). */
+function sameRoundMedian(a, b) {
+  if (!a || !b) return null;
+  const ratios = a.rounds
+    .map((run) => ({ run, base: b.rounds.find((r) => r.round === run.round) }))
+    .filter(({ base }) => base && base.rps > 0)
+    .map(({ run, base }) => run.rps / base.rps);
+  return median(ratios);
+}
+
+/**
+ * The issue's targets, each judged on this run: `pass`, `FAIL`, or `n/a` when the run
+ * lacks a number it needs (a server or scenario left out, or not built).
+ */
+export function evaluateTargets(report) {
+  const ratio = (scenario, server) => rowOf(report, scenario, server)?.ratio ?? null;
+  const rps = (scenario, server) => rowOf(report, scenario, server)?.rps ?? null;
+  const judge = (ok) => (ok === null ? 'n/a' : ok ? 'pass' : 'FAIL');
+  const targets = [];
+
+  const hello = ratio('hello', 'carafe');
+  const helloFastify = ratio('hello', 'fastify');
+  targets.push({
+    target: '/hello: Carafe ≥ 0.85 of node:http, and ≥ Fastify − 0.03',
+    measured: `Carafe ${fmt(hello, 3)}, Fastify ${fmt(helloFastify, 3)}`,
+    status: judge(hello === null || helloFastify === null ? null : hello >= 0.85 && hello >= helloFastify - 0.03),
+  });
+  for (const scenario of ['users', 'echo']) {
+    const c = ratio(scenario, 'carafe');
+    const f = ratio(scenario, 'fastify');
+    targets.push({
+      target: `${report.scenarios[scenario]}: Carafe ≥ Fastify`,
+      measured: `Carafe ${fmt(c, 3)}, Fastify ${fmt(f, 3)}`,
+      status: judge(c === null || f === null ? null : c >= f),
+    });
+  }
+  const r10 = rps('routes-10', 'carafe');
+  const r1000 = rps('routes-1000', 'carafe');
+  const scale = sameRoundMedian(rowOf(report, 'routes-1000', 'carafe'), rowOf(report, 'routes-10', 'carafe'));
+  targets.push({
+    target: '1000 routes: Carafe ≥ 0.9 of its own 10-route rate',
+    measured: `${fmtInt(r1000)} / ${fmtInt(r10)} req/s; median of same-round ratios ${fmt(scale, 3)}`,
+    status: judge(scale === null ? null : scale >= 0.9),
+  });
+  const lookups = report.router?.results ?? [];
+  const slowest = lookups.length ? Math.max(...lookups.map((l) => l.ratio)) : null;
+  targets.push({
+    target: 'Route lookup: Carafe within 1.5× of find-my-way (10, 100, 1000 routes)',
+    measured: lookups.length ? lookups.map((l) => `${l.routes}: ${fmt(l.ratio, 2)}×`).join(', ') : 'not run',
+    status: judge(slowest === null ? null : slowest <= 1.5),
+  });
+  const gaps = Object.keys(report.scenarios)
+    .map((scenario) => {
+      const inProcess = ratio(scenario, 'carafe');
+      const served = ratio(scenario, 'carafe-serve');
+      return inProcess === null || served === null ? null : { scenario, gap: inProcess - served };
+    })
+    .filter(Boolean);
+  targets.push({
+    target: '`carafe serve --workers 1` within 0.05 of in-process (every scenario)',
+    measured: gaps.length ? gaps.map((g) => `${g.scenario} ${g.gap >= 0 ? '−' : '+'}${fmt(Math.abs(g.gap), 3)}`).join(', ') : '—',
+    status: judge(gaps.length === 0 ? null : gaps.every((g) => g.gap <= 0.05)),
+  });
+  return targets;
+}
+
+function markdown(report) {
+  const { machine, versions, method } = report;
+  const lines = [];
+  lines.push('# Carafe benchmark results', '');
+  lines.push(`${method.quick ? '**Quick run (development only: too short to quote).** ' : ''}Run on ${report.date}.`, '');
+  lines.push(
+    `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os} (${machine.arch})`,
+    `- **Versions:** ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- **Method:** ${method.text}`,
+    '',
+  );
+  lines.push('## Throughput and latency', '');
+  lines.push('| Scenario | Server | req/s | p50 ms | p99 ms | ratio to node:http |');
+  lines.push('|---|---|--:|--:|--:|--:|');
+  for (const row of report.rows) {
+    const label = report.servers[row.server] ?? row.server;
+    if (row.rps === null) {
+      lines.push(`| ${report.scenarios[row.scenario]} | ${label} | — | — | — | ${row.note ?? '—'} |`);
+      continue;
+    }
+    const flag = row.note ? ` ⚠ ${row.note}` : '';
+    lines.push(
+      `| ${report.scenarios[row.scenario]} | ${label} | ${fmtInt(row.rps)} | ${fmt(row.p50_ms, 2)} | ${fmt(row.p99_ms, 2)} | ${fmt(row.ratio, 3)}${flag} |`,
+    );
+  }
+  lines.push('');
+  if (report.router) {
+    lines.push('## Route lookup micro-benchmark', '');
+    if (report.router.error) {
+      lines.push(`Not measured: ${report.router.error}`, '');
+    } else {
+      lines.push(report.router.method, '');
+      lines.push('| Routes | Path looked up | Carafe ns/lookup | find-my-way ns/lookup | Carafe ÷ find-my-way |');
+      lines.push('|--:|---|--:|--:|--:|');
+      for (const l of report.router.results) {
+        lines.push(`| ${l.routes} | \`${l.path}\` | ${fmt(l.carafe_ns, 1)} | ${fmt(l.findmyway_ns, 1)} | ${fmt(l.ratio, 2)}× |`);
+      }
+      lines.push('');
+    }
+  }
+  lines.push('## Targets', '');
+  lines.push('| Target | Measured | Status |', '|---|---|---|');
+  for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.status} |`);
+  lines.push('', '![Ratios to raw node:http](latest.svg)', '');
+  return lines.join('\n');
+}
+
+const escapeXml = (text) =>
+  String(text).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]);
+
+function wrap(text, width) {
+  const out = [];
+  let line = '';
+  for (const word of String(text).split(/\s+/)) {
+    if (line && line.length + word.length + 1 > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+const COLORS = { node: '#4b5563', carafe: '#8e2c48', 'carafe-serve': '#c0587a' };
+const PEER_COLOR = '#7a9cc6';
+
+/** Horizontal bar chart of each server's ratio to raw node:http, one group per scenario. */
+export function svgChart(report) {
+  const width = 960;
+  const labelWidth = 250;
+  const plotWidth = 540;
+  const bar = 16;
+  const gap = 4;
+  const groupGap = 18;
+  const measured = report.rows.filter((r) => r.ratio !== null);
+  const maxRatio = Math.max(1.1, ...measured.map((r) => r.ratio));
+  const x = (ratio) => labelWidth + (ratio / maxRatio) * plotWidth;
+  const parts = [];
+  let y = 58;
+  const scenarios = [...new Set(report.rows.map((r) => r.scenario))];
+  const top = y;
+  for (const scenario of scenarios) {
+    parts.push(`<text x="12" y="${y + 12}" class="group">${escapeXml(report.scenarios[scenario] ?? scenario)}</text>`);
+    y += 20;
+    for (const row of report.rows.filter((r) => r.scenario === scenario)) {
+      const label = report.servers[row.server] ?? row.server;
+      parts.push(`<text x="${labelWidth - 8}" y="${y + bar - 4}" text-anchor="end">${escapeXml(label)}</text>`);
+      if (row.ratio === null) {
+        parts.push(`<text x="${labelWidth + 4}" y="${y + bar - 4}" class="muted">${escapeXml(row.note ?? 'not measured')}</text>`);
+      } else {
+        const w = Math.max(1, x(row.ratio) - labelWidth);
+        const color = COLORS[row.server] ?? PEER_COLOR;
+        parts.push(`<rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/>`);
+        const note = row.note ? ' ⚠' : '';
+        parts.push(`<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + bar - 4}">${row.ratio.toFixed(2)} · ${Math.round(row.rps).toLocaleString('en-US')} req/s${note}</text>`);
+      }
+      y += bar + gap;
+    }
+    y += groupGap;
+  }
+  const bottom = y - groupGap;
+  const axis = [];
+  for (let tick = 0; tick <= maxRatio + 1e-9; tick += 0.25) {
+    const tx = x(tick).toFixed(1);
+    axis.push(`<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${bottom}" class="${Math.abs(tick - 1) < 1e-9 ? 'one' : 'grid'}"/>`);
+    axis.push(`<text x="${tx}" y="${top - 10}" text-anchor="middle" class="muted">${tick.toFixed(2)}</text>`);
+  }
+  const { machine, versions, method } = report;
+  const footer = [
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os}`,
+    ...wrap(`Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`, 150),
+    ...wrap(`Method: ${method.text}`, 150),
+    `Run: ${report.date}${method.quick ? ' (quick run — development only)' : ''}`,
+  ];
+  let fy = bottom + 24;
+  const footerText = footer.map((line) => {
+    const t = `<text x="12" y="${fy}" class="foot">${escapeXml(line)}</text>`;
+    fy += 14;
+    return t;
+  });
+  const height = fy + 6;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
+    '<style>text{fill:#1f2937}.group{font-weight:600;font-size:13px}.muted{fill:#6b7280}.foot{fill:#4b5563;font-size:10.5px}' +
+      '.grid{stroke:#e5e7eb}.one{stroke:#111827;stroke-dasharray:4 3}</style>',
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="12" y="24" font-size="16" font-weight="700">Requests/s relative to raw node:http (1.00 = node:http in the same round)</text>`,
+    ...axis,
+    ...parts,
+    ...footerText,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Writes latest.md, latest.json and latest.svg; returns the Markdown. */
+export function writeReport(report) {
+  report.targets = evaluateTargets(report);
+  const md = markdown(report);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
+  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, 'latest.svg'), svgChart(report));
+  return md;
+}

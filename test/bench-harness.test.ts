@@ -1,0 +1,121 @@
+// The benchmark harness's own logic: parsing wrk, the shared route table, and judging
+// targets. No load is generated here (speed is measured by `npm run bench`, never in tests).
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { parseWrkOutput } from '../bench/load.mjs';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { ECHO_BODY, ECHO_JSON, lastDynamicPath, restRoutes } from '../bench/routes.mjs';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { evaluateTargets, svgChart } from '../bench/report.mjs';
+
+const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:3994/hello
+  1 threads and 10 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.96ms    2.81ms  33.17ms   87.14%
+    Req/Sec    10.36k     6.32k   19.99k    63.64%
+  Latency Distribution
+     50%  463.00us
+     75%    2.87ms
+     90%    5.48ms
+     99%   11.45ms
+  11383 requests in 1.10s, 1.92MB read
+Requests/sec:  10319.91
+Transfer/sec:      1.74MB
+`;
+
+describe('bench: wrk output', () => {
+  it('reads requests/s and the p50/p99 percentiles in milliseconds', () => {
+    expect(parseWrkOutput(WRK_OUTPUT)).toEqual({
+      rps: 10319.91,
+      p50_ms: 0.463,
+      p99_ms: 11.45,
+      requests: 11383,
+      errors: 0,
+      non2xx: 0,
+    });
+  });
+
+  it('counts non-2xx answers and socket errors other than reads, with seconds as a unit', () => {
+    const text = WRK_OUTPUT.replace('     99%   11.45ms', '     99%    1.20s')
+      .replace('Requests/sec:', 'Socket errors: connect 1, read 50, write 2, timeout 3\n  Non-2xx or 3xx responses: 7\nRequests/sec:');
+    const result = parseWrkOutput(text);
+    expect(result.p99_ms).toBe(1200);
+    expect(result.errors).toBe(6);
+    expect(result.non2xx).toBe(7);
+  });
+
+  it('refuses output it cannot read rather than reporting zeros', () => {
+    expect(() => parseWrkOutput('unable to connect to 127.0.0.1:1 Connection refused')).toThrow(/could not parse wrk output/);
+  });
+});
+
+describe('bench: shared routes', () => {
+  it('builds 1000 distinct REST routes over 100 resources, the last one a dynamic GET', () => {
+    const routes: Array<{ method: string; path: string }> = restRoutes(1000);
+    expect(routes).toHaveLength(1000);
+    expect(new Set(routes.map((r) => `${r.method} ${r.path}`)).size).toBe(1000);
+    expect(new Set(routes.map((r) => r.path.split('/').slice(0, 4).join('/'))).size).toBe(100);
+    expect(routes.at(-1)).toEqual({ method: 'GET', path: '/api/v5/webhooks/:id/items/:itemId' });
+    expect(lastDynamicPath(1000)).toBe('/api/v5/webhooks/42/items/7');
+    expect(lastDynamicPath(10)).toBe('/api/v1/users/42/items/7');
+  });
+
+  it('rejects a route count that is not a multiple of the ten shapes', () => {
+    expect(() => restRoutes(15)).toThrow(RangeError);
+  });
+
+  it('sends an echo body of about 1 KB', () => {
+    expect(ECHO_JSON.length).toBeGreaterThan(900);
+    expect(ECHO_JSON.length).toBeLessThan(1100);
+    expect(JSON.parse(ECHO_JSON)).toEqual(ECHO_BODY);
+  });
+});
+
+function row(scenario: string, server: string, ratio: number, rps = ratio * 10000) {
+  return { scenario, server, rps, p50_ms: 1, p99_ms: 2, ratio, rounds: [{ round: 1, rps, p50_ms: 1, p99_ms: 2, ratio }] };
+}
+
+function report(rows: unknown[], router?: unknown) {
+  return {
+    machine: { cpu: 'Test <CPU> & co', cores: 2, memory_gib: 4, os: 'Linux', arch: 'x64' },
+    versions: { node: '20' },
+    method: { quick: true, text: 'test method' },
+    servers: { node: 'node:http (raw)', carafe: 'Carafe (in-process)', 'carafe-serve': 'Carafe (serve)', fastify: 'Fastify' },
+    scenarios: { hello: 'GET /hello', users: 'GET /users/:id', echo: 'POST /echo', 'routes-10': '10 routes', 'routes-1000': '1000 routes' },
+    rows,
+    router,
+    date: '2025-01-01T00:00:00.000Z',
+  };
+}
+
+describe('bench: targets', () => {
+  it('judges each target from the run, and says n/a when a number is missing', () => {
+    const targets = evaluateTargets(
+      report(
+        [
+          row('hello', 'carafe', 0.9), row('hello', 'fastify', 0.95), row('hello', 'carafe-serve', 0.86),
+          row('users', 'carafe', 0.8), row('users', 'fastify', 0.85),
+          row('routes-10', 'carafe', 0.8, 20000), row('routes-1000', 'carafe', 0.76, 19000),
+        ],
+        { results: [{ routes: 10, ratio: 1.2 }, { routes: 1000, ratio: 1.6 }] },
+      ),
+    );
+    const status = Object.fromEntries(targets.map((t: { target: string; status: string }) => [t.target.slice(0, 12), t.status]));
+    expect(status).toEqual({
+      '/hello: Cara': 'FAIL', // 0.90 < 0.95 - 0.03
+      'GET /users/:': 'FAIL',
+      'POST /echo: ': 'n/a',
+      '1000 routes:': 'pass', // 19000 / 20000 = 0.95
+      'Route lookup': 'FAIL', // 1.6× at 1000 routes
+      '`carafe serv': 'pass', // 0.90 - 0.86 = 0.04
+    });
+  });
+
+  it('draws an SVG bar per measured row, with text escaped', () => {
+    const svg: string = svgChart(report([row('hello', 'node', 1), row('hello', 'carafe', 0.9)]));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<rect /g)).toHaveLength(3); // background + two bars
+    expect(svg).toContain('Test &lt;CPU&gt; &amp; co');
+    expect(svg).toContain('0.90 · 9,000 req/s');
+  });
+});
