@@ -1,0 +1,50 @@
+import { carafeDependencies, type CarafeSource } from './source.js';
+
+/** What a generated project develops and tests with (kept in step with the Carafe repository's own). */
+export const DEV_DEPENDENCIES: Readonly<Record<string, string>> = {
+  '@types/node': '^20.19.43',
+  '@types/supertest': '^7.2.1',
+  supertest: '^7.3.2',
+  typescript: '^5.9.3',
+  vitest: '^4.1.12',
+};
+
+/** The MongoDB driver a `--mongo` project uses. */
+export const MONGODB_DRIVER = '^6.22.0';
+
+/** Where `npm start` and `npm run dev` keep the embedded FerretDB's data in a `--mongo` project. */
+const FERRETDB_DATA = '.data/ferretdb';
+
+const sorted = (record: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+
+/** The npm scripts: `build` compiles, `start` builds and serves, `dev` recompiles and reloads, `test` runs vitest. */
+function scripts(mongo: boolean): Record<string, string> {
+  const serve = 'carafe serve dist/app.js';
+  const dev = `node scripts/watch.mjs ${serve} --reload`;
+  if (!mongo) {
+    return { build: 'tsc -p .', start: `npm run build && ${serve}`, dev, test: 'vitest run' };
+  }
+  // Without MONGODB_URI, with-mongodb.mjs starts the embedded FerretDB around the command.
+  const withMongo = 'node scripts/with-mongodb.mjs';
+  return {
+    build: 'tsc -p .',
+    start: `npm run build && ${withMongo} --data ${FERRETDB_DATA} ${serve}`,
+    dev: `${withMongo} --data ${FERRETDB_DATA} ${dev}`,
+    test: `${withMongo} vitest run`,
+  };
+}
+
+/** The generated project's `package.json`. */
+export function manifest(name: string, mongo: boolean, source: CarafeSource): Record<string, unknown> {
+  return {
+    name,
+    version: '0.1.0',
+    private: true,
+    type: 'module',
+    engines: { node: '>=20.19' },
+    scripts: scripts(mongo),
+    dependencies: sorted({ ...carafeDependencies(source), ...(mongo ? { mongodb: MONGODB_DRIVER } : {}) }),
+    devDependencies: sorted({ ...DEV_DEPENDENCIES }),
+  };
+}

@@ -1,0 +1,26 @@
+import { Carafe, NotFound, json } from '@carafe/core';
+import { notes } from './notes.js';
+import { NoteNotFoundError, repository } from './repository.js';
+
+/**
+ * The {{name}} application. `carafe serve dist/app.js` serves it with a pool of workers;
+ * the tests call it in-process through `toNodeListener(app)`.
+ */
+export const app = new Carafe();
+
+app.register(notes, { urlPrefix: '/notes' });
+
+/** Liveness probe for load balancers and orchestrators. */
+app.get('/healthz', () => ({ status: 'ok' }));
+
+// Each worker opens the repository before its first request and closes it after its last.
+app.onStartup(() => repository.open());
+app.onShutdown(() => repository.close());
+
+// The repository knows nothing of HTTP; its errors become RFC 9457 problem documents here.
+app.errorHandler(NoteNotFoundError, (error, req) =>
+  json(new NotFound(error.message).toProblem(req.path), {
+    status: 404,
+    headers: { 'content-type': 'application/problem+json' },
+  }),
+);

@@ -1,0 +1,42 @@
+import { shutdown, startup, toNodeListener } from '@carafe/gateway';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { app } from '../src/app.js';
+
+// The app in-process, as the server would run it: lifespan start-up first, shutdown last.
+const api = request(toNodeListener(app));
+beforeAll(() => startup(app));
+afterAll(() => shutdown(app));
+
+describe('{{name}}', () => {
+  it('answers /healthz', async () => {
+    const res = await api.get('/healthz').expect(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('creates a note, then reads it back and lists it', async () => {
+    const created = await api.post('/notes').send({ title: 'Buy milk', body: 'Two litres' }).expect(201);
+    expect(created.body).toMatchObject({ title: 'Buy milk', body: 'Two litres' });
+    expect(created.headers.location).toBe(`/notes/${created.body.id}`);
+
+    const read = await api.get(created.headers.location).expect(200);
+    expect(read.body).toEqual(created.body);
+
+    const list = await api.get('/notes').expect(200);
+    expect(list.body).toContainEqual(created.body);
+  });
+
+  it('rejects an invalid note with a 400 problem document naming the field', async () => {
+    const res = await api.post('/notes').send({ title: '', colour: 'red' }).expect(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, detail: 'The request failed validation.' });
+    expect(res.body.errors).toContainEqual(expect.objectContaining({ location: 'body', field: '/title' }));
+    expect(res.body.errors).toContainEqual(expect.objectContaining({ location: 'body', field: '/colour' }));
+  });
+
+  it('answers 404 with a problem document for an unknown note', async () => {
+    const res = await api.get('/notes/no-such-note').expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 404, detail: 'There is no note with id no-such-note.' });
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * `carafe new` in-process: argument handling, refusals, what each variant contains and what the
+ * generated project depends on. The end-to-end run (install, test, start) is scaffold-new.test.ts.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEV_DEPENDENCIES, MONGODB_DRIVER } from '../packages/server/src/scaffold/manifest.js';
+import { databaseName, fill, generate, ScaffoldError } from '../packages/server/src/scaffold/generate.js';
+import { runNew } from '../packages/server/src/scaffold/index.js';
+import { packageNameProblem } from '../packages/server/src/scaffold/package-name.js';
+import { carafeDependencies, locateCarafe } from '../packages/server/src/scaffold/source.js';
+
+const REPO = join(import.meta.dirname, '..');
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+const scratch = mkdtempSync(join(tmpdir(), 'carafe-scaffold-unit-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let counter = 0;
+const freshDir = () => join(scratch, `project-${++counter}`);
+
+/** Runs `carafe new` in-process and captures what it printed. */
+async function carafeNew(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    const code = await runNew(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('package names', () => {
+  it('accepts plain and scoped lower-case names', () => {
+    for (const name of ['my-api', 'notes2', '@acme/notes-api', 'a.b_c~d']) expect(packageNameProblem(name)).toBeUndefined();
+  });
+
+  it('rejects what npm rejects, saying why', () => {
+    expect(packageNameProblem('My-Api')).toMatch(/capital/);
+    expect(packageNameProblem('.hidden')).toMatch(/may not start/);
+    expect(packageNameProblem('_private')).toMatch(/may not start/);
+    expect(packageNameProblem('my api')).toMatch(/only lower-case/);
+    expect(packageNameProblem('http')).toMatch(/built-in/);
+    expect(packageNameProblem('node_modules')).toMatch(/reserved/);
+    expect(packageNameProblem('a'.repeat(215))).toMatch(/214/);
+    expect(packageNameProblem('')).toMatch(/empty/);
+  });
+
+  it('derives a database name from the package name', () => {
+    expect(databaseName('@acme/notes-api')).toBe('notes_api');
+    expect(databaseName('my.api')).toBe('my_api');
+  });
+});
+
+describe('templates', () => {
+  const values = { text: { name: 'x' }, flags: { mongo: true } };
+
+  it('fills placeholders and keeps or drops sections', () => {
+    const text = 'a {{name}}\n{{#mongo}}\nwith\n{{/mongo}}\n{{^mongo}}\nwithout\n{{/mongo}}\nend\n';
+    expect(fill(text, values, 't')).toBe('a x\nwith\nend\n');
+    expect(fill(text, { ...values, flags: { mongo: false } }, 't')).toBe('a x\nwithout\nend\n');
+  });
+
+  it('throws on an unknown placeholder or flag instead of writing it out', () => {
+    expect(() => fill('{{nope}}', values, 't')).toThrow(/unknown placeholder \{\{nope\}\}/);
+    expect(() => fill('{{#nope}}\nx\n{{/nope}}\n', values, 't')).toThrow(/unknown placeholder \{\{#nope\}\}/);
+  });
+});
+
+describe('where the Carafe packages come from', () => {
+  it('uses file: links to this checkout, gateway included', () => {
+    const source = locateCarafe();
+    expect(source).toEqual({ kind: 'checkout', repo: REPO, version: readJson(join(REPO, 'packages/server/package.json')).version });
+    expect(carafeDependencies(source)).toEqual({
+      '@carafe/gateway': `file:${join(REPO, 'packages/gateway')}`,
+      '@carafe/core': `file:${join(REPO, 'packages/core')}`,
+      '@carafe/server': `file:${join(REPO, 'packages/server')}`,
+    });
+  });
+
+  it('uses the published versions when installed from the registry', () => {
+    const serverRoot = join(scratch, 'node_modules', '@carafe', 'server');
+    mkdirSync(serverRoot, { recursive: true });
+    writeFileSync(join(serverRoot, 'package.json'), JSON.stringify({ name: '@carafe/server', version: '1.4.2' }));
+    const source = locateCarafe(serverRoot);
+    expect(source).toEqual({ kind: 'registry', version: '1.4.2' });
+    expect(carafeDependencies(source)).toEqual({
+      '@carafe/gateway': '^1.4.2',
+      '@carafe/core': '^1.4.2',
+      '@carafe/server': '^1.4.2',
+    });
+  });
+
+  it('pins the tools the repository itself develops with', () => {
+    const root = readJson(join(REPO, 'package.json')).devDependencies;
+    for (const [name, range] of Object.entries(DEV_DEPENDENCIES)) expect(`${name}@${range}`).toBe(`${name}@${root[name]}`);
+    expect(MONGODB_DRIVER).toBe(readJson(join(REPO, 'examples/rest-api/package.json')).dependencies.mongodb);
+  });
+});
+
+describe('carafe new', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = freshDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the default project, named after its directory', async () => {
+    const { code, stdout } = await carafeNew(join(dir, 'notes-api'));
+    expect(code).toBe(0);
+    expect(stdout).toContain('npm install');
+    const project = join(dir, 'notes-api');
+    for (const file of ['.gitignore', 'README.md', 'carafe.config.js', 'tsconfig.json', 'src/app.ts', 'src/notes.ts',
+      'src/repository.ts', 'test/app.test.ts', 'scripts/watch.mjs']) {
+      expect(existsSync(join(project, file)), file).toBe(true);
+    }
+    const manifest = readJson(join(project, 'package.json'));
+    expect(manifest.name).toBe('notes-api');
+    expect(Object.keys(manifest.scripts).sort()).toEqual(['build', 'dev', 'start', 'test']);
+    expect(manifest.scripts.dev).toContain('--reload');
+    expect(manifest.dependencies).not.toHaveProperty('mongodb');
+    expect(existsSync(join(project, 'scripts/ferretdb.mjs'))).toBe(false);
+    const readme = readFileSync(join(project, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^# notes-api$/m);
+    expect(readme).toContain('npm install');
+    expect(readme).toContain('npm start');
+    expect(readme).not.toContain('{{');
+    expect(readFileSync(join(project, 'carafe.config.js'), 'utf8')).toContain('process.env.PORT');
+  });
+
+  it('adds the MongoDB layer and the embedded FerretDB with --mongo', async () => {
+    const { code } = await carafeNew(dir, '--mongo', '--name', '@acme/notes');
+    expect(code).toBe(0);
+    const manifest = readJson(join(dir, 'package.json'));
+    expect(manifest.name).toBe('@acme/notes');
+    expect(manifest.dependencies.mongodb).toBe(MONGODB_DRIVER);
+    expect(manifest.scripts.test).toBe('node scripts/with-mongodb.mjs vitest run');
+    for (const script of ['ferretdb.mjs', 'install-ferretdb.sh']) {
+      expect(readFileSync(join(dir, 'scripts', script), 'utf8')).toBe(readFileSync(join(REPO, 'scripts', script), 'utf8'));
+    }
+    const repository = readFileSync(join(dir, 'src/repository.ts'), 'utf8');
+    expect(repository).toContain("from 'mongodb'");
+    expect(repository).toContain("process.env.MONGODB_DB || 'notes'");
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('MONGODB_URI');
+  });
+
+  it('refuses a non-empty directory without --force and leaves it alone', async () => {
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'README.md'), 'mine');
+    const { code, stderr } = await carafeNew(dir, '--name', 'x');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/is not empty; refusing to write into it.*--force/s);
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('mine');
+    expect(existsSync(join(dir, 'package.json'))).toBe(false);
+  });
+
+  it('writes into a non-empty directory with --force, keeping unrelated files', async () => {
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'README.md'), 'mine');
+    writeFileSync(join(dir, 'notes.txt'), 'keep me');
+    const { code } = await carafeNew(dir, '--name', 'forced', '--force');
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(/^# forced$/m);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('rejects an invalid package name, pointing at --name when it came from the directory', async () => {
+    const fromDir = await carafeNew(join(dir, 'My API'));
+    expect(fromDir.code).toBe(2);
+    expect(fromDir.stderr).toMatch(/"My API" is not a valid npm package name \(taken from the directory; pass --name/);
+    const given = await carafeNew(dir, '--name', 'Bad');
+    expect(given.code).toBe(2);
+    expect(given.stderr).toMatch(/"Bad" is not a valid npm package name: it contains capital letters/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('answers usage errors with exit code 2 and the usage text', async () => {
+    for (const argv of [[], ['a', 'b'], ['x', '--colour']]) {
+      const { code, stderr } = await carafeNew(...argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(stderr).toContain('usage: carafe new DIR');
+    }
+    const help = await carafeNew('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--mongo');
+  });
+
+  it('fails before writing when a published package lacks the FerretDB scripts', () => {
+    const source = { kind: 'registry', version: '1.0.0' } as const;
+    expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(ScaffoldError);
+    expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(/vendor\/ferretdb\/ferretdb\.mjs is missing/);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
