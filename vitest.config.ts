@@ -19,5 +19,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A real MongoDB-compatible server (the embedded FerretDB unless MONGODB_URI is set).
+    globalSetup: ['test/setup/mongo.ts'],
   },
 });

@@ -15,4 +15,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-bash "$ROOT/scripts/install-ferretdb.sh"
+# FerretDB, the embedded default database (the same entry point npm start and the tests use).
+node "$ROOT/scripts/ferretdb.mjs" install >/dev/null
+
+# Helm and kubernetes-validate, for the REST API example's deployment tests.
+bash "$ROOT/examples/rest-api/scripts/install-deploy-tools.sh"

@@ -1,0 +1,54 @@
+import { Carafe, ServiceUnavailable, type Request } from '@carafe/core';
+import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import { Database, type DatabaseOptions } from './db.js';
+import { problem } from './problems.js';
+import { todosBlueprint } from './todos.js';
+import { usersBlueprint } from './users.js';
+
+export const API_INFO = {
+  title: 'Carafe REST API example',
+  version: '0.1.0',
+  description: 'Users and their todos on MongoDB. Every error is an RFC 9457 problem document.',
+} as const;
+
+/**
+ * Builds the application. The MongoDB client is opened in the lifespan start-up and closed at
+ * shutdown — once per worker process, since the server runs the lifespan in each worker.
+ */
+export function createApp(options: DatabaseOptions = {}): Carafe {
+  const db = new Database(options);
+  const app = new Carafe();
+
+  app.onStartup(() => db.start());
+  app.onShutdown(() => db.stop());
+
+  app.register(usersBlueprint(db));
+  app.register(todosBlueprint(db));
+
+  // MongoDB unreachable (down, or a network split): a 503 the client may retry, never a 500.
+  const unavailable = (_error: unknown, req: Request<any, any, any>) =>
+    problem(new ServiceUnavailable('The database is not reachable; try again shortly.', { headers: { 'retry-after': '5' } }), req);
+  app.errorHandler(MongoServerSelectionError, unavailable);
+  app.errorHandler(MongoNetworkError, unavailable);
+
+  // Liveness: the process answers. Never tied to MongoDB, so an outage does not restart pods.
+  app.get('/healthz', { name: 'healthz', summary: 'Liveness probe' }, () => ({ status: 'ok' }));
+
+  // Readiness: send traffic here only while MongoDB answers a ping.
+  app.get('/readyz', { name: 'readyz', summary: 'Readiness probe: 200 while MongoDB answers' }, async (req) => {
+    if (await db.ping()) return { status: 'ready' };
+    return problem(new ServiceUnavailable('MongoDB does not answer a ping.'), req);
+  });
+
+  // The document is built from the routes' schemas on first use, then served as is.
+  let document: object | undefined;
+  app.get('/openapi.json', { name: 'openapi', summary: 'This API as an OpenAPI 3.1 document' }, () => {
+    document ??= app.openapi(API_INFO);
+    return document;
+  });
+
+  return app;
+}
+
+/** The application `carafe serve examples/rest-api/dist/app.js` serves (MONGODB_URI, MONGODB_DB). */
+export const app = createApp();
