@@ -71,7 +71,11 @@ export interface Environ {
   'tsgi.multithread': boolean;
   'tsgi.multiprocess': boolean;
   'tsgi.run_once': boolean;
-  /** Aborted when the client goes away before the response is complete. */
+  /**
+   * Aborted when the client goes away before the response is complete (§2.7).
+   * The node:http binding defines it as an own enumerable accessor that creates the
+   * signal on first read; copies get a plain value and assignment replaces it (§8.1).
+   */
   'tsgi.signal': AbortSignal;
   /** Every other request header, as `HTTP_<NAME>` (upper case, `-` as `_`). */
   [key: `HTTP_${string}`]: string | undefined;

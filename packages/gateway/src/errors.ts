@@ -1,0 +1,43 @@
+/**
+ * A breach of the TSGI specification (docs/tsgi.md). The message starts with the
+ * section that states the rule, e.g. `"§3.3 startResponse called twice without error"`,
+ * so a failing test or log line points straight at the paragraph to read.
+ */
+export class TsgiComplianceError extends Error {
+  /** The section of docs/tsgi.md that states the broken rule, e.g. `"§3.3"`. */
+  readonly section: string;
+
+  constructor(section: string, rule: string) {
+    super(`${section} ${rule}`);
+    this.name = 'TsgiComplianceError';
+    this.section = section;
+  }
+}
+
+/** Throws a {@link TsgiComplianceError} when `problem` (a rule message from a check) is set. */
+export function enforce(problem: string | undefined): void {
+  if (problem !== undefined) throw complianceError(problem);
+}
+
+/** Builds a {@link TsgiComplianceError} from a rule message of the form `"§x.y text"`. */
+export function complianceError(problem: string): TsgiComplianceError {
+  const space = problem.indexOf(' ');
+  return new TsgiComplianceError(problem.slice(0, space), problem.slice(space + 1));
+}
+
+/** Formats an error for `tsgi.errors`: one header line naming the request, then the stack. */
+export function describeError(context: string, error: unknown): string {
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return `[tsgi] ${context}: ${detail}\n`;
+}
+
+/**
+ * Thrown by `tsgi.input` when the client goes away before the body is complete (§2.5).
+ * Not the application's fault, so the binding does not log it when it ends a request.
+ */
+export class ClientDisconnected extends Error {
+  constructor(cause?: unknown) {
+    super('client disconnected before the request body was complete', cause === undefined ? undefined : { cause });
+    this.name = 'ClientDisconnected';
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Header rules shared by the node:http binding and the validator, so that both
+ * enforce exactly the same thing (docs/tsgi.md §3.3).
+ */
+import type { HeaderList } from './types.js';
+
+/** Connection-level headers (RFC 9110 §7.6.1, RFC 9112): the server owns them, an application may not set them. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: visible ASCII, obs-text, space and tab. CR, LF and NUL are what matter:
+// they would let a value start a new header line or end the head early.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS = /^([1-9]\d\d) ([\t\x20-\x7e\x80-\xff]*)$/;
+
+/** Is `name` an HTTP token (RFC 9110 §5.6.2)? */
+export function isToken(name: string): boolean {
+  return TOKEN.test(name);
+}
+
+// Names an application may send, mapped to their lower case. Applications send the same
+// few names on every response, so each is checked once. Bounded against unbounded input.
+const VALID_NAMES = new Map<string, string>();
+const CACHE_MAX = 512;
+
+/**
+ * Checks one response header. Returns the rule broken (`"§3.3 …"`) or `undefined`.
+ */
+export function headerProblem(name: unknown, value: unknown): string | undefined {
+  if (typeof name !== 'string') return `§3.3 header name must be a string, got ${typeof name}`;
+  if (!VALID_NAMES.has(name)) {
+    if (!TOKEN.test(name)) return `§3.3 header name ${JSON.stringify(name)} is not an HTTP token (no CR, LF, space or separators)`;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) return `§3.3 hop-by-hop header "${name}" is reserved to the server`;
+    if (VALID_NAMES.size < CACHE_MAX) VALID_NAMES.set(name, lower);
+  }
+  if (typeof value !== 'string') return `§3.3 value of header "${name}" must be a string, got ${typeof value}`;
+  if (!FIELD_VALUE.test(value)) return `§3.3 value of header "${name}" contains CR, LF, NUL or another control character`;
+  return undefined;
+}
+
+/** `name.toLowerCase()`, from the cache {@link headerProblem} fills when it can. */
+export function lowerName(name: string): string {
+  return VALID_NAMES.get(name) ?? name.toLowerCase();
+}
+
+const STATUS_CODES = new Map<string, number>();
+
+/**
+ * Parses a status such as `"200 OK"` into its code, or returns the rule broken as a string.
+ * Only final statuses are valid: an application cannot send an interim (1xx) response (§3.3).
+ */
+export function parseStatus(status: unknown): number | string {
+  if (typeof status !== 'string') return `§3.3 status must be a string such as "200 OK", got ${typeof status}`;
+  const cached = STATUS_CODES.get(status);
+  if (cached !== undefined) return cached;
+  const match = STATUS.exec(status);
+  if (match === null) return `§3.3 status ${JSON.stringify(status)} is not "<3-digit code> <reason>"`;
+  const code = Number(match[1]);
+  if (code < 200 || code > 599) return `§3.3 status ${code} is not a final status (200-599)`;
+  if (STATUS_CODES.size < CACHE_MAX) STATUS_CODES.set(status, code);
+  return code;
+}
+
+/** Checks a whole header list; returns the first rule broken, if any. */
+export function headerListProblem(headers: unknown): string | undefined {
+  if (!Array.isArray(headers)) return `§3.3 headers must be an array of [name, value] pairs`;
+  for (const pair of headers as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return `§3.3 each header must be a [name, value] pair`;
+    const problem = headerProblem(pair[0], pair[1]);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * The Content-Length an application declared in `headers`, `-1` if none, or the rule broken
+ * if the value is not a non-negative integer or two values disagree.
+ */
+export function declaredLength(headers: HeaderList): number | string {
+  let length = -1;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (name.length !== 14 || lowerName(name) !== 'content-length') continue;
+    if (!DIGITS.test(value)) return `§3.3 Content-Length ${JSON.stringify(value)} is not a non-negative integer`;
+    const n = Number(value);
+    if (length !== -1 && n !== length) return `§3.3 Content-Length given twice with different values`;
+    length = n;
+  }
+  return length;
+}
+
+const ENVIRON_KEYS = new Map<string, string>();
+
+/**
+ * The environ key of a request header as received (any case): `Content-Type` → `CONTENT_TYPE`,
+ * `Content-Length` → `CONTENT_LENGTH`, every other header `X-Foo` → `HTTP_X_FOO` (§2.2).
+ * A name containing `_` gives `""` (drop the header): `X_Forwarded_For` would otherwise
+ * land on the same key as `X-Forwarded-For` and let a client spoof what a proxy set.
+ * Results are cached: a server sees the same few dozen spellings over and over. The cache is
+ * bounded so that a client inventing header names cannot grow it without limit.
+ */
+export function environKey(rawName: string): string {
+  let key = ENVIRON_KEYS.get(rawName);
+  if (key === undefined) {
+    const upper = rawName.toUpperCase().replaceAll('-', '_');
+    key = rawName.includes('_') ? '' : upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
+    if (ENVIRON_KEYS.size < CACHE_MAX) ENVIRON_KEYS.set(rawName, key);
+  }
+  return key;
+}

@@ -1,0 +1,117 @@
+/**
+ * `tsgi.input` (docs/tsgi.md §2.5): the request body as an async iterable of bytes.
+ *
+ * Node's HTTP parser already strips chunked framing and stops at Content-Length, so the
+ * stream yields exactly the body. What this adds: `100 Continue` sent on the first read
+ * and not before, and an early `return()` that leaves the socket alone (Node's own stream
+ * iterator would destroy it, killing a keep-alive connection just because the
+ * application stopped reading).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ClientDisconnected } from './errors.js';
+import type { InputStream } from './types.js';
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+const DONE_PROMISE = Promise.resolve(DONE);
+
+/** The input of a request without a body: shared, always empty. */
+export const EMPTY_INPUT: InputStream = Object.freeze({
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return EMPTY_ITERATOR;
+  },
+});
+const EMPTY_ITERATOR: AsyncIterator<Uint8Array> = Object.freeze({
+  next: () => DONE_PROMISE,
+  return: () => DONE_PROMISE,
+});
+
+/** Does this request have a body? (RFC 9112 §6.3: only Content-Length or Transfer-Encoding give one.) */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The body of one request; iterable once (a second iteration yields what is left, usually nothing). */
+export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
+  /** True while a `100 Continue` is owed to the client: it is sent on the first read. */
+  awaitingContinue: boolean;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+  private stopped = false;
+  private pending: Promise<IteratorResult<Uint8Array>> | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean) {
+    this.req = req;
+    this.res = res;
+    this.awaitingContinue = awaitingContinue;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    // A second next() before the first settled waits its turn rather than racing it.
+    if (this.pending !== undefined) return this.pending.then(() => this.next());
+    if (this.stopped) return DONE_PROMISE;
+    if (this.awaitingContinue) {
+      this.awaitingContinue = false;
+      if (!this.res.headersSent) this.res.writeContinue();
+    }
+    const req = this.req;
+    const chunk = req.read() as Uint8Array | null;
+    if (chunk !== null) return Promise.resolve({ value: chunk, done: false });
+    if (req.readableEnded) return this.finish();
+    if (req.destroyed) return Promise.reject(disconnected(req));
+    const wait = this.waitForData();
+    this.pending = wait;
+    return wait;
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.stopped = true;
+    return DONE_PROMISE;
+  }
+
+  private finish(): Promise<IteratorReturnResult<undefined>> {
+    this.stopped = true;
+    return DONE_PROMISE;
+  }
+
+  private waitForData(): Promise<IteratorResult<Uint8Array>> {
+    const req = this.req;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: unknown) => {
+        req.off('readable', onReadable);
+        req.off('end', onReadable);
+        req.off('error', onError);
+        req.off('close', onClose);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReadable = () => settle();
+      const onError = (error: Error) => settle(new ClientDisconnected(error));
+      const onClose = () => settle(req.readableEnded ? undefined : disconnected(req));
+      // Listeners are removed as soon as one fires: a lingering 'readable' listener would
+      // stop Node from draining an unread body after the response, stalling keep-alive.
+      req.on('readable', onReadable);
+      req.on('end', onReadable);
+      req.on('error', onError);
+      req.on('close', onClose);
+    }).then(
+      () => {
+        this.pending = undefined;
+        return this.next();
+      },
+      (error: unknown) => {
+        this.pending = undefined;
+        this.stopped = true;
+        throw error;
+      },
+    );
+  }
+}
+
+function disconnected(req: IncomingMessage): Error {
+  return new ClientDisconnected(req.errored ?? undefined);
+}

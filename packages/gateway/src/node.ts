@@ -1,0 +1,161 @@
+/**
+ * The TSGI server for node:http (docs/tsgi.md §6): turns each IncomingMessage /
+ * ServerResponse pair into an environ and a response. Production workers, `app.run()`
+ * and supertest all go through {@link toNodeListener}.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { BadRequestTarget, buildEnviron, type EnvironDefaults } from './environ.js';
+import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
+import { shutdown, startup } from './lifespan.js';
+import { Exchange, type ExchangeSettings, type FinishedRecord } from './respond.js';
+import type { ErrorStream, ResponseBody, TsgiApplication } from './types.js';
+
+/** How the binding presents requests to the application. */
+export interface BindingOptions {
+  /** `tsgi.errors`. Default: `process.stderr`. */
+  errors?: ErrorStream;
+  /** `tsgi.multiprocess`. Default: false. */
+  multiprocess?: boolean;
+  /** `tsgi.multithread`. Default: false. */
+  multithread?: boolean;
+  /** `tsgi.run_once`. Default: false. */
+  runOnce?: boolean;
+  /** `tsgi.url_scheme`. Default: `"http"`. */
+  urlScheme?: string;
+  /** Called exactly once per request, after the response finished or was aborted. */
+  onFinished?: (record: FinishedRecord) => void;
+}
+
+/** Options of the underlying `http.Server`. */
+export type ServerOptions = http.ServerOptions;
+
+/** A `'request'` listener for `node:http`. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Turns the application into a node:http request listener. */
+export function toNodeListener(app: TsgiApplication, options: BindingOptions = {}): NodeListener {
+  const binding = new Binding(app, options);
+  return (req, res) => binding.handle(req, res, false);
+}
+
+/**
+ * An `http.Server` serving `app`. `Expect: 100-continue` is answered only when the
+ * application starts reading `tsgi.input`, never when it answers without the body.
+ */
+export function createServer(app: TsgiApplication, options: BindingOptions & ServerOptions = {}): http.Server {
+  const binding = new Binding(app, options);
+  const server = http.createServer(options, (req, res) => binding.handle(req, res, false));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => binding.handle(req, res, true));
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+/** Where {@link serve} listens. */
+export interface ListenOptions {
+  /** Default: 8000. `0` picks a free port. */
+  port?: number;
+  /** Default: `"127.0.0.1"`. */
+  host?: string;
+}
+
+/**
+ * Runs the app's startup hook, then listens. Closing the returned server runs the
+ * shutdown hook before `close`'s callback is called.
+ */
+export async function serve(
+  app: TsgiApplication,
+  options: ListenOptions & BindingOptions & ServerOptions = {},
+): Promise<http.Server> {
+  await startup(app);
+  const server = createServer(app, options);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await shutdown(app);
+    throw error;
+  }
+  const close = server.close.bind(server);
+  let stopping: Promise<void> | undefined;
+  server.close = (callback?: (error?: Error) => void) => {
+    close((closeError) => {
+      stopping ??= shutdown(app);
+      stopping.then(
+        () => callback?.(closeError),
+        (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+    return server;
+  };
+  return server;
+}
+
+const BAD_REQUEST_BODY = '{"type":"about:blank","title":"Bad Request","status":400}';
+const BAD_REQUEST =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n' +
+  `Content-Length: ${BAD_REQUEST_BODY.length}\r\n\r\n${BAD_REQUEST_BODY}`;
+
+/** Requests Node's parser refuses get a problem+json 400 instead of a bare one. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  socket.end(BAD_REQUEST);
+}
+
+class Binding {
+  private readonly app: TsgiApplication;
+  private readonly defaults: EnvironDefaults;
+  private readonly settings: ExchangeSettings;
+
+  constructor(app: TsgiApplication, options: BindingOptions) {
+    this.app = app;
+    const errors = options.errors ?? process.stderr;
+    this.defaults = {
+      urlScheme: options.urlScheme ?? 'http',
+      errors,
+      multithread: options.multithread ?? false,
+      multiprocess: options.multiprocess ?? false,
+      runOnce: options.runOnce ?? false,
+    };
+    this.settings = { errors, onFinished: options.onFinished };
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
+    const exchange = new Exchange(this.settings, req, res);
+    try {
+      exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
+    } catch (error) {
+      if (!(error instanceof BadRequestTarget)) throw error;
+      exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort, false);
+      exchange.rejectTarget();
+      return;
+    }
+    const environ = exchange.environ;
+    if (hasBody(req)) environ['tsgi.input'] = exchange.input = new RequestBody(req, res, awaitingContinue);
+    let body: ResponseBody | Promise<ResponseBody>;
+    try {
+      body = this.app(environ, exchange.startResponse);
+    } catch (error) {
+      exchange.fail(error);
+      return;
+    }
+    if (body != null && typeof (body as Partial<Promise<ResponseBody>>).then === 'function') {
+      (body as Promise<ResponseBody>).then(
+        (resolved) => exchange.send(resolved),
+        (error: unknown) => exchange.fail(error),
+      );
+    } else exchange.send(body as ResponseBody);
+  }
+}

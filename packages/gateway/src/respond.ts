@@ -1,0 +1,378 @@
+/**
+ * One request/response exchange on node:http: `startResponse`, the legacy `write`, and
+ * sending the body the application returned (docs/tsgi.md §3, §6).
+ *
+ * The common case — a body that is an array of one chunk — goes out as one
+ * `writeHead` + `end(chunk)` with a Content-Length, which Node sends in one write.
+ * Other bodies are pulled chunk by chunk with backpressure.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ClientDisconnected, complianceError, describeError } from './errors.js';
+import { declaredLength, headerListProblem, parseStatus } from './headers.js';
+import type { RequestBody } from './input.js';
+import { RequestAbort } from './signal.js';
+import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, Write } from './types.js';
+
+/** What {@link BindingOptions.onFinished} receives, once per request. */
+export interface FinishedRecord {
+  environ: Environ;
+  /** The status code sent (500 when the binding replaced a failed response). */
+  status: number;
+  /** The headers sent, as the application gave them (without those Node adds). */
+  headers: HeaderList;
+  /** Body bytes handed to the connection (0 for HEAD, 204, 304). */
+  bytesSent: number;
+  /** `process.hrtime.bigint()` when the request arrived. */
+  startTime: bigint;
+  /** The application's error, if it failed. */
+  error?: unknown;
+  /** True when the response did not complete: the client went away or the connection was cut. */
+  aborted: boolean;
+}
+
+/** What every exchange of one binding shares. */
+export interface ExchangeSettings {
+  errors: ErrorStream;
+  onFinished: ((record: FinishedRecord) => void) | undefined;
+}
+
+const PROBLEM_500 = '{"type":"about:blank","title":"Internal Server Error","status":500}';
+const PROBLEM_400 = '{"type":"about:blank","title":"Bad Request","status":400,"detail":"The request target is not valid percent-encoded UTF-8."}';
+const PROBLEM_HEADERS = (body: string): HeaderList => [
+  ['Content-Type', 'application/problem+json'],
+  ['Content-Length', `${Buffer.byteLength(body)}`],
+];
+const HEADERS_500 = PROBLEM_HEADERS(PROBLEM_500);
+const HEADERS_400 = PROBLEM_HEADERS(PROBLEM_400);
+const RESOLVED = Promise.resolve();
+const NO_HEADERS: HeaderList = [];
+const kExchange = Symbol('tsgi.exchange');
+/** Resolves to this when the second chunk of a stream is not ready by the next turn of the event loop. */
+const NOT_YET = Symbol('not yet');
+
+type Iter = Iterator<Chunk> | AsyncIterator<Chunk>;
+
+export class Exchange {
+  environ!: Environ;
+  readonly abort = new RequestAbort();
+  input: RequestBody | undefined;
+
+  private readonly settings: ExchangeSettings;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+  private readonly startTime: bigint;
+  private status = 0;
+  private reason = '';
+  private headers: HeaderList | undefined;
+  private declared = -1;
+  private streaming = false;
+  private noBody: boolean;
+  private bytesSent = 0;
+  private error: unknown = undefined;
+  private iterator: Iter | undefined;
+  /** 0: not closed, 1: return() under way, 2: return() done (or there is none). */
+  private iteratorState = 0;
+  private closed = false;
+  private bodyDone = false;
+  private cutOff = false;
+  private reported = false;
+
+  constructor(settings: ExchangeSettings, req: IncomingMessage, res: ServerResponse) {
+    this.settings = settings;
+    this.req = req;
+    this.res = res;
+    this.noBody = req.method === 'HEAD';
+    this.startTime = settings.onFinished === undefined ? 0n : process.hrtime.bigint();
+    (res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
+    res.on('close', onResponseClose);
+  }
+
+  /** The `startResponse` callable handed to the application (§3.3). */
+  readonly startResponse = (status: string, headers: HeaderList, error?: unknown): Write => {
+    if (this.headers !== undefined) {
+      if (error === undefined) throw complianceError('§3.3 startResponse called twice without error');
+      // Too late to replace the response: give the application its error back (§3.3).
+      if (this.res.headersSent) throw error;
+    }
+    const code = parseStatus(status);
+    if (typeof code === 'string') throw complianceError(code);
+    const problem = headerListProblem(headers);
+    if (problem !== undefined) throw complianceError(problem);
+    const declared = declaredLength(headers);
+    if (typeof declared === 'string') throw complianceError(declared);
+    this.status = code;
+    this.reason = status.slice(4);
+    this.headers = headers;
+    this.declared = declared;
+    this.noBody = this.req.method === 'HEAD' || code === 204 || code === 304;
+    return this.write;
+  };
+
+  /** The legacy `write` (§3.5): sends the head if needed, then the chunk. */
+  readonly write: Write = (chunk: Chunk): Promise<void> => {
+    if (this.headers === undefined) return Promise.reject(complianceError('§3.5 write called before startResponse'));
+    if (this.bodyDone) return Promise.reject(complianceError('§3.5 write called after the body was complete'));
+    if (!this.streaming) this.beginStream();
+    try {
+      return this.writeChunk(chunk);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  /** Sends what the application returned. */
+  send(body: ResponseBody): void {
+    if (Array.isArray(body) && !this.streaming && !this.closed) {
+      this.sendWhole(body as Chunk[]);
+      return;
+    }
+    let iterator: Iter;
+    try {
+      iterator = iterate(body);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.iterator = iterator;
+    if (this.closed) void this.finishBody();
+    else void this.pump(iterator);
+  }
+
+  /** The application failed: a 500 if nothing was sent yet, else cut the connection (§3.6). */
+  fail(error: unknown): void {
+    this.error = error;
+    if (!(error instanceof ClientDisconnected)) this.log(error);
+    const res = this.res;
+    if (!this.closed) {
+      if (!res.headersSent) this.respondWith(500, 'Internal Server Error', HEADERS_500, PROBLEM_500);
+      else this.cutConnection();
+    }
+    void this.finishBody();
+  }
+
+  /** The request target could not be decoded: answer 400 without calling the application. */
+  rejectTarget(): void {
+    this.respondWith(400, 'Bad Request', HEADERS_400, PROBLEM_400);
+    this.bodyDone = true;
+  }
+
+  private respondWith(status: number, reason: string, headers: HeaderList, body: string): void {
+    this.status = status;
+    this.headers = headers;
+    this.bytesSent = this.noBodyFor(status) ? 0 : body.length;
+    this.res.writeHead(status, reason, headers);
+    this.res.end(this.noBodyFor(status) ? undefined : body);
+  }
+
+  private noBodyFor(status: number): boolean {
+    return this.req.method === 'HEAD' || status === 204 || status === 304;
+  }
+
+  /** A body whose every chunk is known now: one head, one write, exact Content-Length. */
+  private sendWhole(chunks: Chunk[]): void {
+    const headers = this.headers;
+    if (headers === undefined) {
+      this.fail(complianceError('§3.3 application returned without calling startResponse'));
+      return;
+    }
+    let length = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      if (typeof chunk === 'string') length += Buffer.byteLength(chunk);
+      else if (chunk instanceof Uint8Array) length += chunk.byteLength;
+      else {
+        this.fail(complianceError(`§3.2 body chunk must be a Uint8Array or a string, got ${describe(chunk)}`));
+        return;
+      }
+    }
+    if (this.declared !== -1 && this.declared !== length && !(this.noBody && length === 0)) {
+      this.fail(complianceError(`§3.7 Content-Length is ${this.declared} but the body has ${length} bytes`));
+      return;
+    }
+    const res = this.res;
+    const noBody = this.noBody;
+    const sendLength = this.declared === -1 && !(this.status === 204 || this.status === 304);
+    res.writeHead(this.status, this.reason, sendLength ? withLength(headers, length) : headers);
+    this.bodyDone = true;
+    if (noBody || length === 0) {
+      res.end();
+    } else if (chunks.length === 1) {
+      this.bytesSent = length;
+      res.end(chunks[0]);
+    } else {
+      this.bytesSent = length;
+      // Corked, so head and chunks leave in one writev.
+      res.cork();
+      for (let i = 0; i < chunks.length; i++) res.write(chunks[i]!);
+      res.end();
+      res.uncork();
+    }
+    this.report();
+  }
+
+  private beginStream(): void {
+    this.streaming = true;
+    this.res.writeHead(this.status, this.reason, this.headers);
+  }
+
+  private writeChunk(chunk: Chunk): Promise<void> {
+    let length: number;
+    if (typeof chunk === 'string') length = Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) length = chunk.byteLength;
+    else throw complianceError(`§3.2 body chunk must be a Uint8Array or a string, got ${describe(chunk)}`);
+    if (length === 0 || this.noBody || this.closed) return RESOLVED;
+    if (this.declared !== -1 && this.bytesSent + length > this.declared) {
+      throw complianceError(`§3.7 body is longer than its Content-Length of ${this.declared} bytes`);
+    }
+    this.bytesSent += length;
+    if (this.res.write(chunk)) return RESOLVED;
+    return drained(this.res);
+  }
+
+  /** Pulls the body one chunk at a time; `return()` is called at the end whatever happens (§3.4). */
+  private async pump(iterator: Iter): Promise<void> {
+    try {
+      let step = await iterator.next();
+      if (this.headers === undefined) throw complianceError('§3.3 application returned without calling startResponse');
+      if (!this.streaming) {
+        if (step.done) return this.sendWhole([]);
+        // Peek at the second chunk: if the body turns out to be a single chunk, it is
+        // sent with a Content-Length. An async body gets until the next turn of the event
+        // loop to say so; after that the first chunk goes out and streaming begins.
+        const first = step.value;
+        const second = iterator.next();
+        const peeked = isPromiseLike(second) ? await Promise.race([second, nextTurn()]) : second;
+        if (peeked !== NOT_YET && peeked.done) return this.sendWhole([first]);
+        if (this.closed) return;
+        this.beginStream();
+        await this.writeChunk(first);
+        step = peeked === NOT_YET ? await second : peeked;
+      }
+      while (!step.done && !this.closed) {
+        await this.writeChunk(step.value);
+        if (this.closed) break;
+        step = await iterator.next();
+      }
+      if (this.closed) return;
+      if (this.declared !== -1 && this.bytesSent < this.declared && !this.noBody) {
+        throw complianceError(`§3.7 body ended after ${this.bytesSent} of its Content-Length of ${this.declared} bytes`);
+      }
+      this.res.end();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      await this.finishBody();
+    }
+  }
+
+  /** Calls the iterator's `return()` once, then marks the body done. */
+  private async finishBody(): Promise<void> {
+    this.bodyDone = true;
+    const iterator = this.iterator;
+    if (iterator !== undefined && this.iteratorState === 0) {
+      this.iteratorState = 1;
+      if (typeof iterator.return === 'function') {
+        try {
+          await iterator.return();
+        } catch (error) {
+          this.log(error);
+        }
+      }
+      this.iteratorState = 2;
+    }
+    this.report();
+  }
+
+  private cutConnection(): void {
+    this.cutOff = true;
+    this.res.destroy();
+  }
+
+  /** Node closed the response: finished, or the connection went away first. */
+  handleClose(): void {
+    this.closed = true;
+    if (!this.res.writableFinished) {
+      this.cutOff = true;
+      this.abort.abort();
+      // Unblock a body waiting in next(): return() now, not after its next chunk.
+      if (this.iterator !== undefined && this.iteratorState === 0) void this.finishBody();
+    }
+    this.report();
+  }
+
+  private report(): void {
+    if (this.reported || !this.closed || !this.bodyDone || (this.iterator !== undefined && this.iteratorState !== 2)) return;
+    this.reported = true;
+    const onFinished = this.settings.onFinished;
+    if (onFinished === undefined) return;
+    try {
+      onFinished({
+        environ: this.environ,
+        status: this.status,
+        headers: this.headers ?? NO_HEADERS,
+        bytesSent: this.bytesSent,
+        startTime: this.startTime,
+        error: this.error,
+        aborted: this.cutOff,
+      });
+    } catch (error) {
+      this.log(error);
+    }
+  }
+
+  private log(error: unknown): void {
+    const environ = this.environ;
+    const context = environ === undefined ? 'request' : `${environ.REQUEST_METHOD} ${environ.RAW_URI}`;
+    try {
+      this.settings.errors.write(describeError(context, error));
+    } catch {
+      // An error stream that itself fails has nowhere left to report to.
+    }
+  }
+}
+
+function onResponseClose(this: ServerResponse & { [kExchange]?: Exchange }): void {
+  this[kExchange]?.handleClose();
+}
+
+function withLength(headers: HeaderList, length: number): HeaderList {
+  const copy = headers.slice();
+  copy.push(['Content-Length', `${length}`]);
+  return copy;
+}
+
+function iterate(body: unknown): Iter {
+  if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array)) {
+    const asyncIterator = (body as Partial<AsyncIterable<Chunk>>)[Symbol.asyncIterator];
+    if (typeof asyncIterator === 'function') return asyncIterator.call(body);
+    const syncIterator = (body as Partial<Iterable<Chunk>>)[Symbol.iterator];
+    if (typeof syncIterator === 'function') return syncIterator.call(body);
+  }
+  throw complianceError(`§3.2 application must return an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as Partial<PromiseLike<T>>).then === 'function';
+}
+
+function nextTurn(): Promise<typeof NOT_YET> {
+  return new Promise((resolve) => setImmediate(resolve, NOT_YET));
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

@@ -1,0 +1,279 @@
+/**
+ * `validator(app)`: a middleware that checks both the server and the application
+ * against the MUSTs of docs/tsgi.md, in the spirit of Python's `wsgiref.validate`.
+ * A broken rule throws a {@link TsgiComplianceError} whose message starts with the
+ * section stating it. Meant for tests and development, not for production: it wraps
+ * every piece of the exchange.
+ */
+import { enforce } from './errors.js';
+import { environProblem } from './environ-rules.js';
+import { declaredLength, headerListProblem, parseStatus } from './headers.js';
+import type { Chunk, Environ, ErrorStream, HeaderList, Lifespan, ResponseBody, StartResponse, TsgiApplication, Write } from './types.js';
+
+type AnyIterator = Iterator<Chunk> | AsyncIterator<Chunk>;
+
+// An iterator the server dropped without calling return() can only be noticed when it is
+// collected, so this rule is reported to tsgi.errors rather than thrown (§3.4).
+const unclosed = new FinalizationRegistry<{ errors: ErrorStream; request: string }>(({ errors, request }) => {
+  errors.write(`[tsgi.validator] §3.4 the server never called return() on the body iterator of ${request}\n`);
+});
+
+/** Wraps `app` so that every exchange with it is checked against the TSGI specification. */
+export function validator(app: TsgiApplication): TsgiApplication {
+  if (typeof app !== 'function') enforce('§3.1 an application must be a function');
+  const lifespan = app.lifespan as unknown;
+  if (
+    lifespan !== undefined &&
+    (lifespan === null ||
+      typeof lifespan !== 'object' ||
+      !['startup', 'shutdown'].every((hook) => {
+        const fn = (lifespan as Record<string, unknown>)[hook];
+        return fn === undefined || typeof fn === 'function';
+      }))
+  ) {
+    enforce('§4 lifespan must be an object whose startup and shutdown, when present, are functions');
+  }
+  const phase = { started: false, stopped: false };
+
+  const validated: TsgiApplication = (environ, startResponse) => {
+    if (phase.stopped) enforce('§4 the server called the application after shutdown');
+    enforce(environProblem(environ));
+    if (typeof startResponse !== 'function') enforce('§3.3 startResponse must be a function');
+    const exchange = new CheckedExchange(environ, startResponse);
+    environ['tsgi.input'] = checkedInput(environ);
+    environ['tsgi.errors'] = checkedErrors(environ['tsgi.errors']);
+    const result = app(environ, exchange.startResponse);
+    if (result !== null && typeof result === 'object' && typeof (result as Partial<Promise<unknown>>).then === 'function') {
+      return (result as Promise<ResponseBody>).then((body) => exchange.checkBody(body));
+    }
+    return exchange.checkBody(result as ResponseBody);
+  };
+
+  const checkedLifespan: Lifespan = {
+    async startup() {
+      if (phase.started) enforce('§4 startup called twice');
+      phase.started = true;
+      await app.lifespan?.startup?.();
+    },
+    async shutdown() {
+      if (!phase.started) enforce('§4 shutdown called before startup');
+      if (phase.stopped) enforce('§4 shutdown called twice');
+      phase.stopped = true;
+      await app.lifespan?.shutdown?.();
+    },
+  };
+  validated.lifespan = checkedLifespan;
+  return validated;
+}
+
+class CheckedExchange {
+  private readonly environ: Environ;
+  private readonly serverStartResponse: StartResponse;
+  private readonly errors: ErrorStream;
+  private started = false;
+  private declared = -1;
+  private status = 0;
+  private sent = 0;
+  /** A chunk has been passed to the server: the response has begun. */
+  private committed = false;
+  private complete = false;
+  private headers: HeaderList = [];
+  private snapshot = '';
+
+  constructor(environ: Environ, startResponse: StartResponse) {
+    this.environ = environ;
+    this.serverStartResponse = startResponse;
+    this.errors = environ['tsgi.errors'];
+  }
+
+  readonly startResponse: StartResponse = (status: string, headers: HeaderList, error?: unknown): Write => {
+    if (this.started && error === undefined) enforce('§3.3 startResponse called twice without error');
+    const code = parseStatus(status);
+    if (typeof code === 'string') enforce(code);
+    enforce(headerListProblem(headers));
+    const declared = declaredLength(headers);
+    if (typeof declared === 'string') enforce(declared);
+    const retry = this.started;
+    this.started = true;
+    this.status = code as number;
+    this.declared = declared as number;
+    this.headers = headers;
+    this.snapshot = JSON.stringify(headers);
+    const write = this.serverStartResponse(status, headers, error);
+    if (retry && this.committed) enforce('§3.3 the server must rethrow the error given to startResponse once the response has begun');
+    if (typeof write !== 'function') enforce('§3.3 startResponse must return a write function');
+    return (chunk: Chunk) => {
+      if (this.complete) enforce('§3.5 write called after the body was complete');
+      this.checkChunk(chunk);
+      const written = write(chunk) as unknown;
+      if (written === null || typeof written !== 'object' || typeof (written as Partial<Promise<void>>).then !== 'function') {
+        enforce('§3.5 write must return a Promise');
+      }
+      return written as Promise<void>;
+    };
+  };
+
+  checkBody(body: ResponseBody): ResponseBody {
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      enforce('§3.2 application must return an Iterable or AsyncIterable of chunks, not a single string or Uint8Array');
+    }
+    if (body === null || typeof body !== 'object') enforce('§3.2 application must return an Iterable or AsyncIterable of chunks');
+    if (Array.isArray(body)) {
+      // Checked now and returned as is, so the server's handling of arrays is what gets tested.
+      for (const chunk of body as unknown[]) this.checkChunk(chunk);
+      this.checkEnd();
+      return body;
+    }
+    const asyncFactory = (body as Partial<AsyncIterable<Chunk>>)[Symbol.asyncIterator];
+    const syncFactory = (body as Partial<Iterable<Chunk>>)[Symbol.iterator];
+    if (typeof asyncFactory !== 'function' && typeof syncFactory !== 'function') {
+      enforce('§3.2 application must return an Iterable or AsyncIterable of chunks');
+    }
+    let iterated = false;
+    const open = (): AnyIterator => {
+      if (iterated) enforce('§3.4 the server must iterate the body only once');
+      iterated = true;
+      const inner = typeof asyncFactory === 'function' ? asyncFactory.call(body) : syncFactory!.call(body);
+      return new CheckedIterator(this, inner, typeof asyncFactory === 'function') as unknown as AnyIterator;
+    };
+    return typeof asyncFactory === 'function'
+      ? ({ [Symbol.asyncIterator]: open } as AsyncIterable<Chunk>)
+      : ({ [Symbol.iterator]: open } as Iterable<Chunk>);
+  }
+
+  /** An application chunk on its way to the server. */
+  checkChunk(chunk: unknown): void {
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) enforce('§3.2 body chunks must be Uint8Array or string');
+    if (!this.started) enforce('§3.3 startResponse must be called before the first body chunk');
+    this.checkHeadersUnchanged();
+    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+    if (length === 0) return;
+    if (this.status === 204 || this.status === 304) enforce(`§3.7 a ${this.status} response must not have a body`);
+    this.sent += length;
+    this.committed = true;
+    if (this.declared !== -1 && this.sent > this.declared) enforce(`§3.7 body is longer than its Content-Length of ${this.declared} bytes`);
+  }
+
+  /** The body is complete. */
+  checkEnd(): void {
+    this.complete = true;
+    if (!this.started) enforce('§3.3 startResponse must be called before the body ends');
+    this.checkHeadersUnchanged();
+    const head = this.environ.REQUEST_METHOD === 'HEAD' && this.sent === 0;
+    if (this.declared !== -1 && this.sent < this.declared && !head && this.status !== 304) {
+      enforce(`§3.7 body ended after ${this.sent} of its Content-Length of ${this.declared} bytes`);
+    }
+  }
+
+  private checkHeadersUnchanged(): void {
+    if (JSON.stringify(this.headers) !== this.snapshot) enforce('§3.3 the header list changed after it was passed to startResponse');
+  }
+
+  watch(iterator: object): object {
+    const token = {};
+    unclosed.register(iterator, { errors: this.errors, request: `${this.environ.REQUEST_METHOD} ${this.environ.RAW_URI}` }, token);
+    return token;
+  }
+}
+
+class CheckedIterator {
+  private readonly exchange: CheckedExchange;
+  private readonly inner: AnyIterator;
+  private readonly isAsync: boolean;
+  private readonly token: object;
+  private pending = false;
+  private returned = false;
+
+  constructor(exchange: CheckedExchange, inner: AnyIterator, isAsync: boolean) {
+    this.exchange = exchange;
+    this.inner = inner;
+    this.isAsync = isAsync;
+    this.token = exchange.watch(this);
+  }
+
+  next(): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> {
+    if (this.returned) enforce('§3.4 the server called next() after return()');
+    if (this.pending) enforce('§3.4 the server called next() before the previous call settled');
+    const step = this.inner.next();
+    if (!this.isAsync) return this.checkStep(step as IteratorResult<Chunk>);
+    this.pending = true;
+    return Promise.resolve(step).then(
+      (result) => {
+        this.pending = false;
+        return this.checkStep(result);
+      },
+      (error: unknown) => {
+        this.pending = false;
+        throw error;
+      },
+    );
+  }
+
+  return(): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> {
+    if (this.returned) enforce('§3.4 the server called return() twice');
+    this.returned = true;
+    unclosed.unregister(this.token);
+    const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    if (typeof this.inner.return !== 'function') return this.isAsync ? Promise.resolve(done) : done;
+    return this.inner.return() as IteratorResult<Chunk> | Promise<IteratorResult<Chunk>>;
+  }
+
+  private checkStep(step: IteratorResult<Chunk>): IteratorResult<Chunk> {
+    if (step.done) this.exchange.checkEnd();
+    else this.exchange.checkChunk(step.value);
+    return step;
+  }
+}
+
+/** Wraps `tsgi.input` to check what the server yields (§2.5). */
+function checkedInput(environ: Environ): AsyncIterable<Uint8Array> {
+  const input = environ['tsgi.input'];
+  const expected = environ.CONTENT_LENGTH === undefined ? -1 : Number(environ.CONTENT_LENGTH);
+  let received = 0;
+  let pending = false;
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const inner = input[Symbol.asyncIterator]();
+      return {
+        next(): Promise<IteratorResult<Uint8Array>> {
+          if (pending) enforce('§2.5 the application called next() on tsgi.input before the previous call settled');
+          pending = true;
+          const step = inner.next() as unknown;
+          if (step === null || typeof step !== 'object' || typeof (step as Partial<Promise<unknown>>).then !== 'function') {
+            enforce('§2.5 next() on tsgi.input must return a Promise');
+          }
+          return (step as Promise<IteratorResult<Uint8Array>>).then((result) => {
+            pending = false;
+            if (result.done) {
+              if (expected !== -1 && received < expected) {
+                enforce(`§2.5 tsgi.input ended after ${received} of CONTENT_LENGTH ${expected} bytes without an error`);
+              }
+              return result;
+            }
+            if (!(result.value instanceof Uint8Array)) enforce('§2.5 tsgi.input must yield Uint8Array chunks');
+            received += result.value.byteLength;
+            if (expected !== -1 && received > expected) enforce(`§2.5 tsgi.input yielded more than CONTENT_LENGTH (${expected}) bytes`);
+            return result;
+          });
+        },
+        async return(): Promise<IteratorResult<Uint8Array>> {
+          await inner.return?.();
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}
+
+/** Wraps `tsgi.errors` to check what the application writes (§2.3). */
+function checkedErrors(errors: ErrorStream): ErrorStream {
+  return {
+    write(message: string) {
+      if (typeof message !== 'string') enforce('§2.3 tsgi.errors.write takes a string');
+      errors.write(message);
+    },
+    flush() {
+      errors.flush?.();
+    },
+  };
+}

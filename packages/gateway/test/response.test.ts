@@ -1,0 +1,533 @@
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer, toNodeListener, validator, type Environ, type FinishedRecord, type TsgiApplication } from '@carafe/gateway';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { close, deferred, dechunk, listen, memoryErrors, parseResponse, rawExchange } from './helpers.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map(close));
+});
+
+async function serveApp(app: TsgiApplication, options: Parameters<typeof createServer>[1] = {}): Promise<number> {
+  const server = createServer(validator(app), options);
+  servers.push(server);
+  return listen(server);
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`;
+
+describe('response framing', () => {
+  it('sends a single-chunk body with Content-Length', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return ['héllo'];
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['content-length']).toBe('6');
+    expect(headers['transfer-encoding']).toBeUndefined();
+    expect(Buffer.from(body, 'latin1').toString()).toBe('héllo');
+  });
+
+  it('sends an array of several chunks with their total Content-Length', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      return ['ab', new TextEncoder().encode('cd'), 'e'];
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['content-length']).toBe('5');
+    expect(body).toBe('abcde');
+  });
+
+  it('gives an async body of one chunk a Content-Length', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        await sleep(5);
+        yield 'only';
+      })();
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['content-length']).toBe('4');
+    expect(body).toBe('only');
+  });
+
+  it('streams a slow async body with chunked encoding, chunk by chunk', async () => {
+    const release = deferred();
+    const port = await serveApp((_env, start) => {
+      start('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        yield 'first;';
+        await release.promise;
+        yield 'second';
+      })();
+    });
+    let sawFirstAlone = false;
+    const exchange = rawExchange(port, get('/'), {
+      until: (text) => {
+        if (text.includes('first;') && !text.includes('second')) {
+          sawFirstAlone = true;
+          release.resolve();
+        }
+        return false;
+      },
+    });
+    const { headers, body } = parseResponse((await exchange).text);
+    expect(sawFirstAlone).toBe(true);
+    expect(headers['transfer-encoding']).toBe('chunked');
+    expect(dechunk(body)).toBe('first;second');
+  });
+
+  it('streams a synchronous generator of several chunks', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      return (function* () {
+        yield 'a';
+        yield 'b';
+        yield 'c';
+      })();
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['transfer-encoding']).toBe('chunked');
+    expect(dechunk(body)).toBe('abc');
+  });
+
+  it('sends an empty array as Content-Length: 0', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      return [];
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['content-length']).toBe('0');
+    expect(body).toBe('');
+  });
+
+  it('sends no body for HEAD but the Content-Length a GET would have', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      return ['twelve bytes'];
+    });
+    const { text, closedByServer } = await rawExchange(port, `HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    expect(closedByServer).toBe(true);
+    const { headers, body } = parseResponse(text);
+    expect(headers['content-length']).toBe('12');
+    expect(body).toBe('');
+  });
+
+  it('sends no body and no framing for 204 and 304', async () => {
+    const port = await serveApp((env, start) => {
+      start(env.PATH_INFO === '/204' ? '204 No Content' : '304 Not Modified', [['ETag', '"x"']]);
+      return [];
+    });
+    for (const path of ['/204', '/304']) {
+      const { statusLine, headers, body } = parseResponse((await rawExchange(port, get(path))).text);
+      expect(statusLine).toContain(path.slice(1));
+      expect(headers['transfer-encoding']).toBeUndefined();
+      expect(headers['content-length']).toBeUndefined();
+      expect(body).toBe('');
+    }
+  });
+
+  it('keeps repeated headers such as Set-Cookie', async () => {
+    const app: TsgiApplication = (_env, start) => {
+      start('200 OK', [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
+      return ['ok'];
+    };
+    const res = await request(toNodeListener(validator(app))).get('/');
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+  });
+
+  it('sends chunks given to the legacy write() before the returned body', async () => {
+    const port = await serveApp(async (_env, start) => {
+      const write = start('200 OK', []);
+      await write('one,');
+      await write(Buffer.from('two,'));
+      return ['three'];
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['transfer-encoding']).toBe('chunked');
+    expect(dechunk(body)).toBe('one,two,three');
+  });
+
+  it('streams close-delimited to an HTTP/1.0 client', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        yield 'x';
+        await sleep(5);
+        yield 'y';
+      })();
+    });
+    const { text, closedByServer } = await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n');
+    const { statusLine, headers, body } = parseResponse(text);
+    expect(statusLine).toBe('HTTP/1.1 200 OK');
+    expect(headers['transfer-encoding']).toBeUndefined();
+    expect(closedByServer).toBe(true);
+    expect(body).toBe('xy');
+  });
+
+  it('uses the Content-Length the application declared for a streamed body', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', [['Content-Length', '6']]);
+      return (async function* () {
+        yield 'abc';
+        await sleep(5);
+        yield 'def';
+      })();
+    });
+    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(headers['content-length']).toBe('6');
+    expect(headers['transfer-encoding']).toBeUndefined();
+    expect(body).toBe('abcdef');
+  });
+});
+
+describe('body iterator return()', () => {
+  it('is called once after a body is sent in full', async () => {
+    let returns = 0;
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      const chunks = ['a', 'b'];
+      return {
+        [Symbol.iterator]: () => ({
+          next: () => (chunks.length ? { value: chunks.shift()!, done: false as const } : { value: undefined, done: true as const }),
+          return: () => {
+            returns++;
+            return { value: undefined, done: true as const };
+          },
+        }),
+      };
+    });
+    const { body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(dechunk(body)).toBe('ab');
+    await expect.poll(() => returns).toBe(1);
+  });
+
+  it('is called when the client disconnects mid-stream, and tsgi.signal fires', async () => {
+    const returned = deferred();
+    let signal: AbortSignal | undefined;
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(
+      (env, start) => {
+        signal = env['tsgi.signal'];
+        start('200 OK', []);
+        return (async function* () {
+          try {
+            for (let i = 0; ; i++) {
+              yield `tick ${i}\n`;
+              await sleep(2);
+            }
+          } finally {
+            returned.resolve();
+          }
+        })();
+      },
+      { onFinished: (record) => finished.resolve(record) },
+    );
+    const { text } = await rawExchange(port, get('/'), { until: (t) => t.includes('tick 1') });
+    expect(text).toContain('tick 0');
+    await returned.promise;
+    expect(signal?.aborted).toBe(true);
+    const record = await finished.promise;
+    expect(record.aborted).toBe(true);
+    expect(record.status).toBe(200);
+  });
+
+  it('is called at once when the client disconnects while the body waits for its next chunk', async () => {
+    const returnCalled = deferred();
+    const port = await serveApp((_env, start) => {
+      start('200 OK', []);
+      let sent = false;
+      const never = new Promise<IteratorResult<string>>(() => {});
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            if (sent) return never;
+            sent = true;
+            return Promise.resolve({ value: 'waiting', done: false as const });
+          },
+          return: () => {
+            returnCalled.resolve();
+            return Promise.resolve({ value: undefined, done: true as const });
+          },
+        }),
+      };
+    });
+    await rawExchange(port, get('/'), { until: (t) => t.includes('waiting') });
+    await returnCalled.promise;
+  });
+
+  it('is called when the client is gone before the application returns its body', async () => {
+    const returnCalled = deferred();
+    const appDone = deferred();
+    const disconnected = deferred();
+    const port = await serveApp(async (env, start) => {
+      env['tsgi.signal'].addEventListener('abort', () => disconnected.resolve());
+      await disconnected.promise;
+      start('200 OK', []);
+      appDone.resolve();
+      // A hand-written iterator: a generator that never started would skip its finally block.
+      return {
+        [Symbol.iterator]: () => ({
+          next: () => ({ value: 'never sent', done: false as const }),
+          return: () => {
+            returnCalled.resolve();
+            return { value: undefined, done: true as const };
+          },
+        }),
+      };
+    });
+    await rawExchange(port, get('/'), { until: () => true, timeoutMs: 200 }).catch(() => undefined);
+    await appDone.promise;
+    await returnCalled.promise;
+  });
+});
+
+describe('backpressure', () => {
+  it('streams 10 MB to a slow reader without producing it all in advance', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const total = 160; // 10 MiB
+    let produced = 0;
+    const port = await serveApp((_env, start) => {
+      start('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return (async function* () {
+        for (let i = 0; i < total; i++) {
+          produced++;
+          yield chunk;
+        }
+      })();
+    });
+    const received = await new Promise<{ bytes: number; producedWhilePaused: number }>((resolve, reject) => {
+      http.get({ port, host: '127.0.0.1', path: '/' }, (res) => {
+        let bytes = 0;
+        let producedWhilePaused = 0;
+        res.pause();
+        setTimeout(() => {
+          producedWhilePaused = produced;
+          res.on('data', (data: Buffer) => (bytes += data.length));
+          res.on('end', () => resolve({ bytes, producedWhilePaused }));
+          res.resume();
+        }, 300);
+      }).on('error', reject);
+    });
+    expect(received.bytes).toBe(total * chunk.length);
+    // Socket buffers hold some megabytes at most; the rest waited for the reader.
+    expect(received.producedWhilePaused).toBeLessThan(total / 2);
+  });
+});
+
+describe('errors', () => {
+  const problemOf = (text: string) => {
+    const { statusLine, headers, body } = parseResponse(text);
+    return { statusLine, type: headers['content-type'], body: JSON.parse(body) as Record<string, unknown> };
+  };
+
+  it('turns an exception before the response started into a 500 problem, logged with its stack', async () => {
+    const errors = memoryErrors();
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(
+      () => {
+        throw new Error('secret database password wrong');
+      },
+      { errors, onFinished: (record) => finished.resolve(record) },
+    );
+    const { text } = await rawExchange(port, get('/boom'));
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(problem.type).toBe('application/problem+json');
+    expect(problem.body).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
+    expect(text).not.toContain('secret');
+    expect(errors.text()).toContain('GET /boom');
+    expect(errors.text()).toContain('secret database password wrong');
+    expect(errors.text()).toMatch(/at .*response\.test\.ts/);
+    const record = await finished.promise;
+    expect(record.status).toBe(500);
+    expect((record.error as Error).message).toBe('secret database password wrong');
+  });
+
+  it('turns a rejected promise after startResponse (nothing sent yet) into a 500', async () => {
+    const errors = memoryErrors();
+    const port = await serveApp(
+      async (_env, start) => {
+        start('200 OK', [['X-Would-Be', 'lost']]);
+        await sleep(1);
+        throw new Error('late failure');
+      },
+      { errors },
+    );
+    const { text } = await rawExchange(port, get('/'));
+    expect(problemOf(text).statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(text.toLowerCase()).not.toContain('x-would-be');
+    expect(errors.text()).toContain('late failure');
+  });
+
+  it('lets the application replace its response with startResponse(…, error) before anything was sent', async () => {
+    const port = await serveApp((_env, start) => {
+      start('200 OK', [['X-First', '1']]);
+      start('503 Service Unavailable', [['Retry-After', '1']], new Error('backend down'));
+      return ['later'];
+    });
+    const { statusLine, headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+    expect(statusLine).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(headers['retry-after']).toBe('1');
+    expect(headers['x-first']).toBeUndefined();
+    expect(body).toBe('later');
+  });
+
+  it('aborts the connection when the body fails after the response started, and calls return()', async () => {
+    const errors = memoryErrors();
+    const returned = deferred();
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(
+      (_env, start) => {
+        start('200 OK', []);
+        return (async function* () {
+          try {
+            yield 'partial';
+            await sleep(5);
+            throw new Error('stream broke');
+          } finally {
+            returned.resolve();
+          }
+        })();
+      },
+      { errors, onFinished: (record) => finished.resolve(record) },
+    );
+    const { text, closedByServer } = await rawExchange(port, get('/'));
+    expect(closedByServer).toBe(true);
+    const { statusLine, body } = parseResponse(text);
+    expect(statusLine).toBe('HTTP/1.1 200 OK');
+    expect(body).toContain('partial');
+    expect(() => dechunk(body)).toThrow(/truncated/);
+    await returned.promise;
+    expect(errors.text()).toContain('stream broke');
+    const record = await finished.promise;
+    expect(record.aborted).toBe(true);
+    expect((record.error as Error).message).toBe('stream broke');
+  });
+
+  it('gives a 500 when a known body disagrees with the declared Content-Length', async () => {
+    const errors = memoryErrors();
+    const app: TsgiApplication = (_env, start) => {
+      start('200 OK', [['Content-Length', '10']]);
+      return ['12345'];
+    };
+    // Without the validator: the binding itself refuses to send a corrupt response.
+    const res = await request(toNodeListener(app, { errors })).get('/');
+    expect(res.status).toBe(500);
+    expect(errors.text()).toContain('§3.7 Content-Length is 10 but the body has 5 bytes');
+  });
+
+  it('cuts the connection when a streamed body overruns its Content-Length', async () => {
+    const errors = memoryErrors();
+    const server = createServer(
+      (_env, start) => {
+        start('200 OK', [['Content-Length', '4']]);
+        return (async function* () {
+          yield 'abc';
+          await sleep(5);
+          yield 'def';
+        })();
+      },
+      { errors },
+    );
+    servers.push(server);
+    const port = await listen(server);
+    // The keep-alive connection is closed rather than left with bytes that belong to no response.
+    const { text, closedByServer } = await rawExchange(port, `GET / HTTP/1.1\r\nHost: t\r\n\r\n`);
+    expect(closedByServer).toBe(true);
+    expect(parseResponse(text).body).toBe('abc');
+    expect(errors.text()).toContain('§3.7 body is longer than its Content-Length of 4 bytes');
+  });
+
+  it('cuts the connection when a streamed body ends short of its Content-Length', async () => {
+    const errors = memoryErrors();
+    const server = createServer(
+      (_env, start) => {
+        start('200 OK', [['Content-Length', '10']]);
+        return (async function* () {
+          yield 'abc';
+          await sleep(5);
+          yield 'de';
+        })();
+      },
+      { errors },
+    );
+    servers.push(server);
+    const port = await listen(server);
+    const { closedByServer } = await rawExchange(port, `GET / HTTP/1.1\r\nHost: t\r\n\r\n`);
+    expect(closedByServer).toBe(true);
+    expect(errors.text()).toContain('§3.7 body ended after 5 of its Content-Length of 10 bytes');
+  });
+
+  it.each([
+    ['a hop-by-hop header', [['Connection', 'close']], '§3.3 hop-by-hop header "Connection" is reserved to the server'],
+    ['CR/LF in a value', [['X-Evil', 'a\r\nSet-Cookie: admin=1']], '§3.3 value of header "X-Evil" contains CR, LF'],
+    ['CR/LF in a name', [['X-Evil\r\nSet-Cookie', 'x']], '§3.3 header name "X-Evil\\r\\nSet-Cookie" is not an HTTP token'],
+  ] as const)('refuses %s with a 500 and never sends it', async (_label, headers, rule) => {
+    const errors = memoryErrors();
+    const app: TsgiApplication = (_env, start) => {
+      start('200 OK', headers as unknown as Array<[string, string]>);
+      return ['ok'];
+    };
+    const port = await (async () => {
+      const server = createServer(app, { errors });
+      servers.push(server);
+      return listen(server);
+    })();
+    const { text } = await rawExchange(port, get('/'));
+    expect(parseResponse(text).statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(text).not.toContain('admin=1');
+    expect(errors.text()).toContain(rule);
+  });
+
+  it('answers a malformed percent-encoded path with a 400 problem without calling the app', async () => {
+    let called = false;
+    const port = await serveApp((_env, start) => {
+      called = true;
+      start('200 OK', []);
+      return [];
+    });
+    const { text } = await rawExchange(port, get('/bad%E0%A4%A'));
+    const { statusLine, headers, body } = parseResponse(text);
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(body)).toMatchObject({ status: 400, title: 'Bad Request' });
+    expect(called).toBe(false);
+  });
+
+  it('answers a request Node cannot parse with a 400 problem', async () => {
+    const port = await serveApp(() => []);
+    const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nBad Header Line\r\n\r\n');
+    const { statusLine, headers } = parseResponse(text);
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(headers['content-type']).toBe('application/problem+json');
+  });
+});
+
+describe('onFinished', () => {
+  it('is called once with what was sent', async () => {
+    const records: FinishedRecord[] = [];
+    const port = await serveApp(
+      (_env, start) => {
+        start('201 Created', [['Location', '/x']]);
+        return ['made'];
+      },
+      { onFinished: (record) => records.push(record) },
+    );
+    const before = process.hrtime.bigint();
+    await rawExchange(port, `POST /x?y=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    await expect.poll(() => records.length).toBe(1);
+    const [record] = records as [FinishedRecord];
+    expect(record.status).toBe(201);
+    expect(record.bytesSent).toBe(4);
+    expect(record.aborted).toBe(false);
+    expect(record.error).toBeUndefined();
+    expect(record.headers).toContainEqual(['Location', '/x']);
+    expect(record.startTime).toBeGreaterThanOrEqual(before - 10_000_000_000n);
+    expect((record.environ as Environ).RAW_URI).toBe('/x?y=1');
+    await sleep(20);
+    expect(records).toHaveLength(1);
+  });
+});
