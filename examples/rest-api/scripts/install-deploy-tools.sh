@@ -4,10 +4,8 @@
 # - kubernetes-validate (PyPI; it ships the Kubernetes JSON schemas, so it works offline) in
 #   .tools/k8s-venv, to check the rendered manifests strictly against the Kubernetes API schemas.
 #
-# Like scripts/install-ferretdb.sh it avoids a plain `go install helm.sh/helm/v3/cmd/helm@…`,
-# which asks the module proxy for the version list (a proxy may refuse it): it downloads exactly
-# this version and builds it from that module's own go.mod, with the version stamped in as
-# Helm's release build does.
+# Helm is built by scripts/go-build-module.sh (exactly this version, from its own go.mod), with the
+# version stamped in as Helm's release build does.
 set -euo pipefail
 
 VERSION=v3.16.4
@@ -27,23 +25,7 @@ fi
 if [ -x "$BIN" ] && "$BIN" version --short 2>/dev/null | grep -q "^$VERSION"; then
   exit 0
 fi
-command -v go >/dev/null || { echo "install-deploy-tools: Go is required to build Helm (https://go.dev/dl/)" >&2; exit 1; }
-
 echo "install-deploy-tools: building Helm $VERSION into $BIN (first run only, a few minutes)" >&2
-work=$(mktemp -d)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-(
-  cd "$work"
-  go mod init carafe.local/helm-build >/dev/null 2>&1
-  src=$(go mod download -json "helm.sh/helm/v3@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$src" ] || { echo "install-deploy-tools: could not download helm.sh/helm/v3@$VERSION" >&2; exit 1; }
-  cp -r "$src" "$work/src"
-  chmod -R u+w "$work/src"
-  cd "$work/src"
-  mkdir -p "$BIN_DIR"
-  CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-    -o "$BIN.tmp" ./cmd/helm
-  mv "$BIN.tmp" "$BIN"
-)
+CGO_ENABLED=0 bash "$ROOT/scripts/go-build-module.sh" helm.sh/helm/v3 "$VERSION" ./cmd/helm "$BIN" \
+  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 "$BIN" version --short >&2
