@@ -1,1 +1,22 @@
-export {};
+/**
+ * @carafe/server: the pre-fork server for TSGI applications (run it with `carafe serve`),
+ * and the TSGI middleware a deployment needs, each usable on its own.
+ */
+export { proxyFix, trustTest, type ProxyFixOptions, type ProxyFixOriginal } from './middleware/proxy-fix.js';
+export { requestId, type RequestIdOptions } from './middleware/request-id.js';
+export { dispatcher, type Mounts } from './middleware/dispatcher.js';
+export { staticFiles, CONTENT_TYPES, type StaticOptions } from './middleware/static.js';
+export { compression, negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './middleware/compression.js';
+export { bodyLimit, BodyTooLargeError } from './limits.js';
+export {
+  defineConfig,
+  type CarafeConfig,
+  type Hooks,
+  type ArbiterInfo,
+  type WorkerInfo,
+  type WorkerExitInfo,
+  type RequestRecord,
+} from './config.js';
+export { SETTINGS, type Settings, type SettingSpec, type LogLevel } from './settings.js';
+export { compileAccessLogFormat, ACCESS_LOG_FORMATS } from './logging.js';
+export { ExitCode } from './exit-codes.js';

@@ -1,0 +1,173 @@
+/**
+ * Request limits against oversized and slow clients: 414 (request line), 431 (header fields),
+ * 413 (body) and 408 (too slow), each with an RFC 9457 problem body. The per-request check is
+ * a few length comparisons; everything else is Node's parser, configured once.
+ */
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Environ, InputStream, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
+import { problemBody, problemResponse, statusLine } from './problem.js';
+import type { Settings } from './settings.js';
+import { keepLifespan } from './wrap.js';
+
+export interface Limits {
+  requestLine: number;
+  fields: number;
+  fieldSize: number;
+  body: number;
+}
+
+export function limitsFrom(settings: Settings): Limits {
+  return {
+    requestLine: settings.limitRequestLine,
+    fields: settings.limitRequestFields,
+    fieldSize: settings.limitRequestFieldSize,
+    body: settings.limitRequestBody,
+  };
+}
+
+/**
+ * Node's own parser limits and timeouts. `maxHeaderSize` is only a backstop large enough for
+ * every request the finer limits accept.
+ */
+export function nodeServerOptions(settings: Settings): ServerOptions {
+  const limits = limitsFrom(settings);
+  const line = limits.requestLine || 65536;
+  const fields = limits.fields || 1000;
+  const fieldSize = limits.fieldSize || 65536;
+  const headersTimeout = settings.headerTimeout * 1000;
+  const requestTimeout = settings.requestTimeout * 1000;
+  const shortest = Math.min(headersTimeout || Infinity, requestTimeout || Infinity);
+  return {
+    maxHeaderSize: line + fields * (fieldSize + 2) + 4,
+    keepAliveTimeout: settings.keepAlive * 1000,
+    headersTimeout: requestTimeout ? Math.min(headersTimeout, requestTimeout) : headersTimeout,
+    requestTimeout,
+    // Node checks the two timeouts on this period; keep it well under the shortest one.
+    connectionsCheckingInterval: Number.isFinite(shortest) ? Math.max(100, Math.min(30_000, shortest / 4)) : 30_000,
+  } as ServerOptions;
+}
+
+/**
+ * Node's `maxHeadersCount` drops fields beyond it silently (Host among them, turning the
+ * request into a bare 400), so it is lifted and the field count is checked instead;
+ * `maxHeaderSize` still bounds the memory a request head can take.
+ */
+export function applyServerLimits(server: { maxHeadersCount: number | null }): void {
+  server.maxHeadersCount = 0;
+}
+
+/** Returns nothing when the request is within limits, else the status to answer with and why. */
+export function checkRequest(req: IncomingMessage, limits: Limits): [status: number, detail: string] | undefined {
+  // method + SP + target + SP + "HTTP/1.1"
+  if (limits.requestLine && req.url!.length + req.method!.length + 10 > limits.requestLine) {
+    return [414, `The request line exceeds ${limits.requestLine} bytes.`];
+  }
+  const raw = req.rawHeaders;
+  if (limits.fields && raw.length > limits.fields * 2) {
+    return [431, `The request has more than ${limits.fields} header fields.`];
+  }
+  if (limits.fieldSize) {
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length + raw[i + 1]!.length + 2 > limits.fieldSize) {
+        return [431, `The header field ${raw[i]} exceeds ${limits.fieldSize} bytes.`];
+      }
+    }
+  }
+  if (limits.body) {
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > limits.body) {
+      return [413, `The request body exceeds ${limits.body} bytes.`];
+    }
+  }
+  return undefined;
+}
+
+/** Answers a request that broke a limit, and closes the connection (the rest of it is not read). */
+export function rejectRequest(res: ServerResponse, status: number, detail: string): void {
+  const body = problemBody(status, detail);
+  res.writeHead(status, {
+    'Content-Type': 'application/problem+json',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
+  res.end(body);
+}
+
+/** Maps a parser or timeout error to the status to answer with. */
+function clientErrorStatus(error: NodeJS.ErrnoException & { rawPacket?: Buffer }): number {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      // Overflowing before the first line ended means the request line itself is too long.
+      return error.rawPacket && !error.rawPacket.includes(10) ? 414 : 431;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      return 408;
+    case 'HPE_URI_TOO_LONG':
+      return 414;
+    default:
+      return 400;
+  }
+}
+
+/**
+ * The `clientError` handler: a malformed request, an overflowing head or a client too slow
+ * to send its request gets a problem response (when nothing was sent yet) and the
+ * connection is closed.
+ */
+export function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = clientErrorStatus(error);
+  const body = problemBody(status, error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'The request was not received in time.' : undefined);
+  socket.end(
+    `HTTP/1.1 ${statusLine(status)}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Thrown by a size-limited `tsgi.input` when the body grows past the limit. */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+  readonly status = 413;
+  readonly statusCode = 413;
+  readonly expose = true;
+}
+
+async function* capped(input: InputStream, limit: number): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const chunk of input) {
+    seen += chunk.byteLength;
+    if (seen > limit) throw new BodyTooLargeError(`The request body exceeds ${limit} bytes.`);
+    yield chunk;
+  }
+}
+
+/**
+ * Enforces the body limit on bodies of unannounced length (chunked); announced lengths are
+ * refused before the app runs. The app sees a `tsgi.input` that throws `BodyTooLargeError`
+ * (status 413) past the limit; if that escapes the app before it responded, the answer is 413.
+ */
+export function bodyLimit(limit: number): TsgiMiddleware {
+  return (app: TsgiApplication): TsgiApplication => {
+    const limited: TsgiApplication = async (environ: Environ, startResponse) => {
+      if (environ.HTTP_TRANSFER_ENCODING === undefined) return app(environ, startResponse);
+      environ['tsgi.input'] = capped(environ['tsgi.input'], limit);
+      let started = false;
+      try {
+        return await app(environ, (status, headers, error) => {
+          started = true;
+          return startResponse(status, headers, error);
+        });
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError) || started) throw error;
+        const problem = problemResponse(413, error.message);
+        startResponse(problem.status, problem.headers);
+        return [problem.body];
+      }
+    };
+    return keepLifespan(limited, app);
+  };
+}
