@@ -1,7 +1,7 @@
-import { Carafe, ServiceUnavailable, type Request } from '@carafe/core';
+import { Carafe, ServiceUnavailable, problem, type Request } from '@carafe/core';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 import { Database, type DatabaseOptions } from './db.js';
-import { problem } from './problems.js';
+
 import { todosBlueprint } from './todos.js';
 import { usersBlueprint } from './users.js';
 

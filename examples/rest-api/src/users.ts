@@ -1,6 +1,6 @@
-import { Blueprint, Conflict, json, NotFound } from '@carafe/core';
+import { Blueprint, Conflict, json, NotFound, problem } from '@carafe/core';
 import type { Database } from './db.js';
-import { problem } from './problems.js';
+
 import { createUser, deleteUser, EmailTakenError, findUser, listUsers, parseId, updateUser } from './repository/index.js';
 import { idParams, newUser, pageOf, user, userChanges, userListQuery } from './schemas.js';
 

@@ -1,6 +1,6 @@
 import type { Environ, HeaderList, ResponseBody, StartResponse } from '@carafe/gateway';
 import {
-  BadRequest, HttpError, InternalServerError, MethodNotAllowed, NotFound, UnsupportedMediaType, ValidationError, httpError,
+  BadRequest, HttpError, type ProblemExtensions, InternalServerError, MethodNotAllowed, NotFound, UnsupportedMediaType, ValidationError, httpError,
   reasonPhrase,
 } from './errors.js';
 import { Request, isJsonContentType, type MatchedRoute, type RequestContext } from './request.js';
@@ -60,9 +60,17 @@ export function toResponse(value: unknown): Response {
   return new Response(JSON.stringify(value) ?? 'null', { headers: [['content-type', JSON_TYPE]] });
 }
 
-/** The RFC 9457 response for an HTTP error. */
-export function problemResponse(error: HttpError, req: Request<any, any, any>): Response {
-  const response = new Response(JSON.stringify(error.toProblem(req.scriptName + req.path)), {
+/**
+ * The RFC 9457 `application/problem+json` response for an HTTP error — what the framework answers
+ * by default; error handlers use it to answer the same way, optionally with extension members.
+ *
+ * @example
+ * app.errorHandler(NotFound, (error, req) => problem(error, req, { hint: 'Ids start at 1.' }));
+ */
+export function problem(error: HttpError, req: Request<any, any, any>, extensions?: ProblemExtensions): Response {
+  const document = error.toProblem(req.scriptName + req.path);
+  if (extensions) Object.assign(document, extensions);
+  const response = new Response(JSON.stringify(document), {
     status: error.status,
     headers: [['content-type', PROBLEM_TYPE]],
   });
@@ -207,7 +215,7 @@ export class Dispatcher {
       this.services.saveSession(req, response);
     } catch (error) {
       unhandled = error;
-      response = problemResponse(this.internalError(error, req), req);
+      response = problem(this.internalError(error, req), req);
     }
     for (const hook of target.teardown) {
       try {
@@ -255,13 +263,13 @@ export class Dispatcher {
     if (error instanceof HttpError) {
       const handler = findHandler(scopes, error, true) ?? findHandler(scopes, error, false);
       if (handler) return { response: await this.resolve(await handler(error, req), req) };
-      return { response: problemResponse(error, req) };
+      return { response: problem(error, req) };
     }
     const handler = findHandler(scopes, error, false);
     if (handler) return { response: await this.resolve(await handler(error, req), req) };
     const internal = this.internalError(error, req);
     const fallback = findHandler(scopes, internal, true) ?? findHandler(scopes, internal, false);
-    const response = fallback ? await this.resolve(await fallback(internal, req), req) : problemResponse(internal, req);
+    const response = fallback ? await this.resolve(await fallback(internal, req), req) : problem(internal, req);
     return { response, unhandled: error };
   }
 

@@ -13,6 +13,7 @@ export type {
 export { Request, RequestHeaders, isJsonContentType } from './request.js';
 export type { MatchedRoute } from './request.js';
 export { FileResponse, Response, ResponseHeaders, file, html, json, redirect, stream, text } from './response.js';
+export { problem } from './dispatch.js';
 export type { BodyInit, FileInit, HeadersInit, ResponseInit } from './response.js';
 export {
   BadGateway, BadRequest, Conflict, ContentTooLarge, Forbidden, GatewayTimeout, Gone, HttpError, InternalServerError,

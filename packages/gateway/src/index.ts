@@ -6,3 +6,4 @@ export { createServer, serve, toNodeListener } from './node.js';
 export type { BindingOptions, ListenOptions, NodeListener, ServerOptions } from './node.js';
 export type { FinishedRecord } from './respond.js';
 export { shutdown, startup } from './lifespan.js';
+export { answerOnSocket, problemJson, problemResponse, statusLine } from './problem.js';

@@ -10,6 +10,7 @@ import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
 import { shutdown, startup } from './lifespan.js';
 import { Exchange, type ExchangeSettings, type FinishedRecord } from './respond.js';
 import type { ErrorStream, ResponseBody, TsgiApplication } from './types.js';
+import { answerOnSocket } from './problem.js';
 
 /** How the binding presents requests to the application. */
 export interface BindingOptions {
@@ -96,22 +97,14 @@ export async function serve(
   return server;
 }
 
-const BAD_REQUEST_BODY = '{"type":"about:blank","title":"Bad Request","status":400}';
-const BAD_REQUEST =
-  'HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n' +
-  `Content-Length: ${BAD_REQUEST_BODY.length}\r\n\r\n${BAD_REQUEST_BODY}`;
-
-/** Requests Node's parser refuses get a problem+json 400 instead of a bare one. */
+/** Requests Node's parser refuses, or that arrive too slowly, get a problem+json answer. */
 function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
+  if (error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    return;
-  }
-  socket.end(BAD_REQUEST);
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') answerOnSocket(socket, 408, 'The request was not received in time.');
+  else answerOnSocket(socket, 400);
 }
 
 class Binding {

@@ -12,6 +12,7 @@ import { declaredLength, headerListProblem, parseStatus } from './headers.js';
 import type { RequestBody } from './input.js';
 import { RequestAbort } from './signal.js';
 import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, Write } from './types.js';
+import { problemResponse } from './problem.js';
 
 /** What {@link BindingOptions.onFinished} receives, once per request. */
 export interface FinishedRecord {
@@ -36,14 +37,8 @@ export interface ExchangeSettings {
   onFinished: ((record: FinishedRecord) => void) | undefined;
 }
 
-const PROBLEM_500 = '{"type":"about:blank","title":"Internal Server Error","status":500}';
-const PROBLEM_400 = '{"type":"about:blank","title":"Bad Request","status":400,"detail":"The request target is not valid percent-encoded UTF-8."}';
-const PROBLEM_HEADERS = (body: string): HeaderList => [
-  ['Content-Type', 'application/problem+json'],
-  ['Content-Length', `${Buffer.byteLength(body)}`],
-];
-const HEADERS_500 = PROBLEM_HEADERS(PROBLEM_500);
-const HEADERS_400 = PROBLEM_HEADERS(PROBLEM_400);
+const PROBLEM_500 = problemResponse(500);
+const PROBLEM_400 = problemResponse(400, 'The request target is not valid percent-encoded UTF-8.');
 const RESOLVED = Promise.resolve();
 const NO_HEADERS: HeaderList = [];
 const kExchange = Symbol('tsgi.exchange');
@@ -144,7 +139,7 @@ export class Exchange {
     if (!(error instanceof ClientDisconnected)) this.log(error);
     const res = this.res;
     if (!this.closed) {
-      if (!res.headersSent) this.respondWith(500, 'Internal Server Error', HEADERS_500, PROBLEM_500);
+      if (!res.headersSent) this.respondWith(500, PROBLEM_500);
       else this.cutConnection();
     }
     void this.finishBody();
@@ -152,16 +147,16 @@ export class Exchange {
 
   /** The request target could not be decoded: answer 400 without calling the application. */
   rejectTarget(): void {
-    this.respondWith(400, 'Bad Request', HEADERS_400, PROBLEM_400);
+    this.respondWith(400, PROBLEM_400);
     this.bodyDone = true;
   }
 
-  private respondWith(status: number, reason: string, headers: HeaderList, body: string): void {
+  private respondWith(status: number, problem: ReturnType<typeof problemResponse>): void {
     this.status = status;
-    this.headers = headers;
-    this.bytesSent = this.noBodyFor(status) ? 0 : body.length;
-    this.res.writeHead(status, reason, headers);
-    this.res.end(this.noBodyFor(status) ? undefined : body);
+    this.headers = problem.headers;
+    this.bytesSent = this.noBodyFor(status) ? 0 : problem.body.length;
+    this.res.writeHead(status, problem.headers);
+    this.res.end(this.noBodyFor(status) ? undefined : problem.body);
   }
 
   private noBodyFor(status: number): boolean {

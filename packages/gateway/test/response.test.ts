@@ -504,6 +504,15 @@ describe('errors', () => {
     expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(headers['content-type']).toBe('application/problem+json');
   });
+
+  it('answers a client too slow to send its request head with a 408 problem', async () => {
+    const port = await serveApp(() => [], { headersTimeout: 200, requestTimeout: 300, connectionsCheckingInterval: 50 });
+    const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\n');
+    const { statusLine, headers, body } = parseResponse(text);
+    expect(statusLine).toBe('HTTP/1.1 408 Request Timeout');
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(body)).toMatchObject({ status: 408, detail: 'The request was not received in time.' });
+  });
 });
 
 describe('onFinished', () => {

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Environ, InputStream, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { problemBody, problemResponse, statusLine } from './problem.js';
+import { answerOnSocket, problemJson, problemResponse } from '@carafe/gateway';
 import type { Settings } from './settings.js';
 import { keepLifespan } from './wrap.js';
 
@@ -85,7 +85,7 @@ export function checkRequest(req: IncomingMessage, limits: Limits): [status: num
 
 /** Answers a request that broke a limit, and closes the connection (the rest of it is not read). */
 export function rejectRequest(res: ServerResponse, status: number, detail: string): void {
-  const body = problemBody(status, detail);
+  const body = problemJson(status, detail);
   res.writeHead(status, {
     'Content-Type': 'application/problem+json',
     'Content-Length': Buffer.byteLength(body),
@@ -116,16 +116,12 @@ function clientErrorStatus(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
  * connection is closed.
  */
 export function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
+  if (error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
   const status = clientErrorStatus(error);
-  const body = problemBody(status, error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'The request was not received in time.' : undefined);
-  socket.end(
-    `HTTP/1.1 ${statusLine(status)}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  answerOnSocket(socket, status, status === 408 ? 'The request was not received in time.' : undefined);
 }
 
 /** Thrown by a size-limited `tsgi.input` when the body grows past the limit. */

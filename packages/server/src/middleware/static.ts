@@ -7,7 +7,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type { Environ, HeaderList, StartResponse, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { problemResponse } from '../problem.js';
+import { problemResponse } from '@carafe/gateway';
 import { keepLifespan } from '../wrap.js';
 
 export interface StaticOptions {
