@@ -1,4 +1,4 @@
-import { Carafe, NotFound, json } from '@carafe/core';
+import { Carafe, NotFound, problem } from '@carafe/core';
 import { notes } from './notes.js';
 import { NoteNotFoundError, repository } from './repository.js';
 
@@ -18,9 +18,4 @@ app.onStartup(() => repository.open());
 app.onShutdown(() => repository.close());
 
 // The repository knows nothing of HTTP; its errors become RFC 9457 problem documents here.
-app.errorHandler(NoteNotFoundError, (error, req) =>
-  json(new NotFound(error.message).toProblem(req.path), {
-    status: 404,
-    headers: { 'content-type': 'application/problem+json' },
-  }),
-);
+app.errorHandler(NoteNotFoundError, (error, req) => problem(new NotFound(error.message), req));
