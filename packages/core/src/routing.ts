@@ -1,25 +1,28 @@
-import { parse, pathToRegexp, type Token } from 'path-to-regexp';
+import { parse, type Token } from 'path-to-regexp';
+import { RouteTree, type Found, type RouteParams } from './route-tree.js';
 
 /**
- * The router: static paths in a Map, dynamic ones in a tree keyed by their leading static
- * segments, so a lookup touches only the patterns that share the request's prefix.
- * Every pattern is compiled once, when the router is built.
+ * The router: every pattern goes into a segment tree (see route-tree.ts), compiled once when it
+ * is added; a lookup walks the request path's segments, so its cost does not grow with the number
+ * of routes. Priority, segment by segment: static text, then a segment with text around params,
+ * then a `:param`, then a `*wildcard`; patterns that tie keep their registration order.
  */
+
+export type { RouteParams };
 
 /** Methods listed first, in this order, in `Allow` headers. */
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-export type RouteParams = Record<string, string | string[]>;
-
 /** The outcome of a lookup. */
 export type Match<T> =
-  | { kind: 'found'; target: T; params: RouteParams }
+  | Found<T>
   | { kind: 'redirect'; path: string }
   | { kind: 'options'; allow: string[] }
   | { kind: 'method-not-allowed'; allow: string[] }
   | { kind: 'not-found' };
 
 const NOT_FOUND = { kind: 'not-found' } as const;
+
 
 /** All routes registered under one path pattern, keyed by method. */
 class Entry<T> {
@@ -46,35 +49,6 @@ class Entry<T> {
   }
 }
 
-class DynamicEntry<T> extends Entry<T> {
-  readonly regexp: RegExp;
-  readonly keys: Array<{ name: string; wildcard: boolean }>;
-  constructor(readonly pattern: string) {
-    super();
-    const { regexp, keys } = pathToRegexp(pattern, { sensitive: true, trailing: false });
-    this.regexp = regexp;
-    this.keys = keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' }));
-  }
-
-  params(m: RegExpExecArray): RouteParams {
-    const params: RouteParams = {};
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) {
-      const value = m[i + 1];
-      if (value === undefined) continue;
-      const key = keys[i]!;
-      params[key.name] = key.wildcard ? value.split('/') : value;
-    }
-    return params;
-  }
-}
-
-class Node<T> {
-  readonly children = new Map<string, Node<T>>();
-  readonly entries: DynamicEntry<T>[] = [];
-  constructor(readonly parent: Node<T> | undefined) {}
-}
-
 /** Adds HEAD (with GET) and OPTIONS, and orders the methods for an `Allow` header. */
 function sortMethods(methods: Iterable<string>): string[] {
   const set = new Set(methods);
@@ -86,7 +60,7 @@ function sortMethods(methods: Iterable<string>): string[] {
 }
 
 /** The pattern as a literal path if it has no parameters, wildcards or groups. */
-function staticPath(tokens: Token[]): string | undefined {
+function staticPath(tokens: readonly Token[]): string | undefined {
   let path = '';
   for (const token of tokens) {
     if (token.type !== 'text') return undefined;
@@ -95,99 +69,46 @@ function staticPath(tokens: Token[]): string | undefined {
   return path;
 }
 
-/** The complete static segments a dynamic pattern starts with (`/api/users/:id` → `["api", "users"]`). */
-function leadingSegments(pattern: string): string[] {
-  const special = pattern.search(/[:*{}\\]/);
-  const prefix = pattern.slice(0, special === -1 ? pattern.length : special);
-  const segments = prefix.slice(0, prefix.lastIndexOf('/')).split('/');
-  return segments.filter((s, i) => i > 0 || s !== '');
-}
-
 export class Router<T> {
-  readonly #static = new Map<string, Entry<T>>();
-  readonly #dynamic = new Map<string, DynamicEntry<T>>();
-  readonly #root = new Node<T>(undefined);
+  readonly #tree = new RouteTree<T, Entry<T>>();
+  /** Entries by literal path (static patterns) or by pattern (the others). */
+  readonly #entries = new Map<string, Entry<T>>();
+  /** The entries of literal paths, which win over every pattern: one lookup spares them the walk. */
+  readonly #literals = new Map<string, Entry<T>>();
   /** Whether some pattern ends with `/` (only then is a slash redirect possible). */
   #slashPatterns = false;
 
   /** Registers `target` for `methods` (`null` for every method) on a path-to-regexp pattern. */
   add(pattern: string, methods: readonly string[] | null, target: T): void {
     if (!/^[/{]/.test(pattern)) throw new TypeError(`Route path must start with "/" or "{": ${JSON.stringify(pattern)}`);
-    if (pattern.length > 1 && pattern.endsWith('/')) this.#slashPatterns = true;
-    const literal = staticPath(parse(pattern).tokens);
-    if (literal !== undefined) {
-      let entry = this.#static.get(literal);
-      if (!entry) this.#static.set(literal, (entry = new Entry<T>()));
-      entry.add(methods, target, pattern);
-      return;
-    }
-    let entry = this.#dynamic.get(pattern);
-    if (!entry) {
-      entry = new DynamicEntry<T>(pattern);
-      this.#dynamic.set(pattern, entry);
-      let node = this.#root;
-      for (const segment of leadingSegments(pattern)) {
-        let child = node.children.get(segment);
-        if (!child) node.children.set(segment, (child = new Node<T>(node)));
-        node = child;
-      }
-      node.entries.push(entry);
+    const { tokens } = parse(pattern);
+    const literal = staticPath(tokens);
+    const key = literal === undefined ? `pattern:${pattern}` : `path:${literal}`;
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = new Entry<T>();
+      this.#tree.add(pattern, tokens, entry);
+      this.#entries.set(key, entry);
+      if (literal !== undefined) this.#literals.set(literal, entry);
     }
     entry.add(methods, target, pattern);
+    if (pattern.length > 1 && pattern.endsWith('/')) this.#slashPatterns = true;
   }
 
-  /**
-   * Finds the route for a request. Static paths win over patterns; among patterns the one with the
-   * longest static prefix wins, then registration order.
-   */
+  /** Finds the route for a request; see the module comment for the priority of patterns. */
   match(method: string, path: string): Match<T> {
-    let allowed: Set<string> | undefined;
-    const entry = this.#static.get(path);
-    if (entry !== undefined) {
-      const target = entry.pick(method);
-      if (target !== undefined) return { kind: 'found', target, params: {} };
-      allowed = new Set(entry.allow);
-    }
-    for (let node: Node<T> | undefined = this.#deepestNode(path); node !== undefined; node = node.parent) {
-      for (const dynamic of node.entries) {
-        const m = dynamic.regexp.exec(path);
-        if (m === null) continue;
-        const target = dynamic.pick(method);
-        if (target !== undefined) return { kind: 'found', target, params: dynamic.params(m) };
-        allowed ??= new Set();
-        for (const a of dynamic.allow) allowed.add(a);
-      }
-    }
-    if (allowed !== undefined) {
-      const allow = sortMethods(allowed);
+    const literal = this.#literals.get(path)?.pick(method);
+    if (literal !== undefined) return { kind: 'found', target: literal, params: {} };
+    const found = this.#tree.find(method, path);
+    if (found !== undefined) return found;
+    const matching = this.#tree.matching(path);
+    if (matching.length > 0) {
+      const allow = sortMethods(matching.flatMap((entry) => entry.allow));
       return method === 'OPTIONS' ? { kind: 'options', allow } : { kind: 'method-not-allowed', allow };
     }
-    if (this.#slashPatterns && !path.endsWith('/') && this.#matchesAny(`${path}/`)) {
+    if (this.#slashPatterns && !path.endsWith('/') && this.#tree.matching(`${path}/`).length > 0) {
       return { kind: 'redirect', path: `${path}/` };
     }
     return NOT_FOUND;
-  }
-
-  /** The deepest tree node reached by following the path's leading static segments. */
-  #deepestNode(path: string): Node<T> {
-    let node = this.#root;
-    let start = 1;
-    while (node.children.size > 0) {
-      const end = path.indexOf('/', start);
-      if (end === -1) break;
-      const child = node.children.get(path.slice(start, end));
-      if (child === undefined) break;
-      node = child;
-      start = end + 1;
-    }
-    return node;
-  }
-
-  #matchesAny(path: string): boolean {
-    if (this.#static.has(path)) return true;
-    for (let node: Node<T> | undefined = this.#deepestNode(path); node !== undefined; node = node.parent) {
-      for (const entry of node.entries) if (entry.regexp.test(path)) return true;
-    }
-    return false;
   }
 }

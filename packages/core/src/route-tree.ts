@@ -1,0 +1,317 @@
+import { pathToRegexp, TokenData, type Token } from 'path-to-regexp';
+
+/**
+ * A segment tree of path-to-regexp patterns: one node per path segment, with static children
+ * keyed by the segment's text, one `:param` child and the `*wildcard` routes that take the
+ * rest of the path. A segment the tree cannot express (`/:name.:ext`, text around a wildcard,
+ * a wildcard followed by more path) hangs the pattern's compiled regular expression on the node
+ * where it diverges. Optional groups are expanded into their variants when a pattern is added,
+ * so a lookup walks segments and never builds anything it does not return.
+ */
+
+export type RouteParams = Record<string, string | string[]>;
+
+/** A successful lookup, as the router returns it. */
+export type Found<T> = { kind: 'found'; target: T; params: RouteParams };
+
+/** What the tree stores for a pattern: its target for a method, if any. */
+export interface Methods<T> {
+  pick(method: string): T | undefined;
+}
+
+type Flat = Exclude<Token, { type: 'group' }>;
+
+/** A pattern that ends at a node, with the builder naming the values captured on the way there. */
+interface End<E> {
+  readonly entry: E;
+  readonly params: ParamsFactory;
+}
+
+/** Builds a match's params from the captured values, in order (a wildcard's is the rest of the path). */
+type ParamsFactory = (values: readonly string[]) => RouteParams;
+
+/** A pattern matched from its node on by its own regular expression (over the whole path). */
+interface RegexEnd<E> {
+  readonly entry: E;
+  readonly regexp: RegExp;
+  readonly keys: ReadonlyArray<{ name: string; wildcard: boolean }>;
+}
+
+class Node<E> {
+  /** The static children by text, for building (lookups use the arrays below). */
+  statics: Map<string, Node<E>> | undefined;
+  /** The static children's texts and nodes, compared in place to spare slicing the request path. */
+  staticKeys: string[] = [];
+  staticNodes: Node<E>[] = [];
+  /** The indexes of the static children to compare: all of them, in registration order… */
+  staticOrder: number[] = [];
+  /** …or, when there are many, only those in the segment's bucket (see `bucketOf`). */
+  buckets: number[][] | undefined;
+  param: Node<E> | undefined;
+  /** Patterns ending exactly here. */
+  ends: End<E>[] = [];
+  /** Patterns whose last segment is a wildcard starting here. */
+  rests: End<E>[] = [];
+  regexps: RegexEnd<E>[] = [];
+}
+
+/** The same options the router has always compiled with: case-sensitive, no implicit trailing slash. */
+const REGEXP_OPTIONS = { sensitive: true, trailing: false } as const;
+const SLASH = 47;
+
+export class RouteTree<T, E extends Methods<T>> {
+  readonly #root = new Node<E>();
+  /** Values of the params captured on the current walk, by depth (lookups are synchronous). */
+  readonly #values: string[] = [];
+
+  /**
+   * Adds every variant of `pattern` for `entry`. Throws path-to-regexp's errors for an invalid
+   * pattern (it is compiled whole once to check it, as path-to-regexp would).
+   */
+  add(pattern: string, tokens: readonly Token[], entry: E): void {
+    pathToRegexp(pattern, REGEXP_OPTIONS);
+    for (const variant of expand(tokens)) this.#insert(pattern, variant, entry);
+  }
+
+  /** The first pattern, by priority, that matches `path` and has a target for `method`. */
+  find(method: string, path: string): Found<T> | undefined {
+    return this.#walk(this.#root, path, path.charCodeAt(0) === SLASH ? 1 : -1, 0, method, undefined);
+  }
+
+  /** Every entry whose pattern matches `path`, whatever the method. */
+  matching(path: string): E[] {
+    const out: E[] = [];
+    this.#walk(this.#root, path, path.charCodeAt(0) === SLASH ? 1 : -1, 0, null, out);
+    return out;
+  }
+
+  #insert(pattern: string, variant: Flat[], entry: E): void {
+    const segments = segmentsOf(variant);
+    let node = this.#root;
+    const names: string[] = [];
+    for (let i = 0; segments !== undefined && i < segments.length; i++) {
+      const segment = segments[i]!;
+      const only = segment[0];
+      if (segment.length === 0 || (segment.length === 1 && only!.type === 'text')) {
+        const text = only?.type === 'text' ? only.value : '';
+        node.statics ??= new Map();
+        let child = node.statics.get(text);
+        if (child === undefined) {
+          node.statics.set(text, (child = new Node<E>()));
+          node.staticKeys.push(text);
+          node.staticNodes.push(child);
+          node.staticOrder.push(node.staticOrder.length);
+          if (node.staticKeys.length > MAX_SCANNED) {
+            node.buckets = [];
+            node.staticKeys.forEach((key, index) => (node.buckets![bucketOf(key, 0)] ??= []).push(index));
+          }
+        }
+        node = child;
+      } else if (segment.length === 1 && only!.type === 'param') {
+        node = node.param ??= new Node<E>();
+        names.push(only!.name);
+      } else if (segment.length === 1 && only!.type === 'wildcard' && i === segments.length - 1) {
+        if (!node.rests.some((end) => end.entry === entry)) node.rests.push({ entry, params: paramsFactory([...names, only!.name], true) });
+        return;
+      } else {
+        break;
+      }
+      if (i === segments.length - 1) {
+        if (!node.ends.some((end) => end.entry === entry)) node.ends.push({ entry, params: paramsFactory(names, false) });
+        return;
+      }
+    }
+    const { regexp, keys } = pathToRegexp(new TokenData(variant, pattern), REGEXP_OPTIONS);
+    node.regexps.push({ entry, regexp, keys: keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' })) });
+  }
+
+  /**
+   * Depth-first search from `node`, whose next segment starts at `start` (past the end of `path`
+   * once every segment is consumed, -1 for a path not starting with "/"). Static children are tried
+   * first, then patterns needing a regular expression, then the param child, then wildcards.
+   * With a `method`, returns the first hit that has a target for it; with `null`, collects every
+   * matching entry into `out`.
+   */
+  #walk(node: Node<E>, path: string, start: number, depth: number, method: string | null, out: E[] | undefined): Found<T> | undefined {
+    const length = path.length;
+    if (start > length) return this.#ends(node.ends, method, out) ?? this.#regexps(node, path, method, out);
+    if (start === -1) return this.#regexps(node, path, method, out);
+    // The static child, compared in place (no slice to hash): with many, only those in the segment's
+    // bucket. `stop` is the segment's end once known.
+    let stop = -1;
+    let child: Node<E> | undefined;
+    const keys = node.staticKeys;
+    const candidates = node.buckets === undefined ? node.staticOrder : node.buckets[bucketOf(path, start)];
+    if (candidates !== undefined) {
+      for (let i = 0; i < candidates.length; i++) {
+        const index = candidates[i]!;
+        const key = keys[index]!;
+        const next = start + key.length;
+        if ((next === length || path.charCodeAt(next) === SLASH) && textAt(path, start, key)) {
+          child = node.staticNodes[index];
+          stop = next;
+          break;
+        }
+      }
+    }
+    if (child !== undefined) {
+      const found = this.#walk(child, path, stop + 1, depth, method, out);
+      if (found !== undefined) return found;
+    }
+    if (node.regexps.length > 0) {
+      const found = this.#regexps(node, path, method, out);
+      if (found !== undefined) return found;
+    }
+    if (node.param !== undefined) {
+      if (stop === -1) stop = segmentEnd(path, start);
+      if (stop > start) {
+        this.#values[depth] = path.slice(start, stop);
+        const found = this.#walk(node.param, path, stop + 1, depth + 1, method, out);
+        if (found !== undefined) return found;
+      }
+    }
+    if (start < length && node.rests.length > 0) {
+      this.#values[depth] = path.slice(start);
+      return this.#ends(node.rests, method, out);
+    }
+    return undefined;
+  }
+
+  /** The first of `ends` with a target for `method` (with `null`, collects them all into `out`). */
+  #ends(ends: readonly End<E>[], method: string | null, out: E[] | undefined): Found<T> | undefined {
+    for (let i = 0; i < ends.length; i++) {
+      const end = ends[i]!;
+      if (method === null) {
+        out!.push(end.entry);
+        continue;
+      }
+      const target = end.entry.pick(method);
+      if (target !== undefined) return { kind: 'found', target, params: end.params(this.#values) };
+    }
+    return undefined;
+  }
+
+  #regexps(node: Node<E>, path: string, method: string | null, out: E[] | undefined): Found<T> | undefined {
+    if (node.regexps.length === 0) return undefined;
+    for (const { entry, regexp, keys } of node.regexps) {
+      const m = regexp.exec(path);
+      if (m === null) continue;
+      if (method === null) {
+        out!.push(entry);
+        continue;
+      }
+      const target = entry.pick(method);
+      if (target === undefined) continue;
+      const params: RouteParams = {};
+      for (let i = 0; i < keys.length; i++) {
+        const value = m[i + 1];
+        if (value === undefined) continue;
+        const key = keys[i]!;
+        params[key.name] = key.wildcard ? value.split('/') : value;
+      }
+      return { kind: 'found', target, params };
+    }
+    return undefined;
+  }
+
+}
+
+/**
+ * A params builder for one route. Generated code builds the object as a literal with fixed keys,
+ * several times faster than adding computed keys one by one (the difference is most of a lookup's
+ * cost); the names come from the route's pattern, never from a request, and are quoted with
+ * JSON.stringify. Where code generation is unavailable, or a name is `__proto__` (which a literal
+ * would treat differently from an assignment), the builder assigns them in a loop instead.
+ */
+function paramsFactory(names: readonly string[], wildcardLast: boolean): ParamsFactory {
+  const value = (i: number) => (wildcardLast && i === names.length - 1 ? `v[${i}].split('/')` : `v[${i}]`);
+  if (!names.includes('__proto__')) {
+    try {
+      return new Function('v', `return { ${names.map((name, i) => `${JSON.stringify(name)}: ${value(i)}`).join(', ')} };`) as ParamsFactory;
+    } catch {
+      // Code generation disabled (--disallow-code-generation-from-strings): build in a loop.
+    }
+  }
+  return (values) => {
+    const params: RouteParams = {};
+    for (let i = 0; i < names.length; i++) params[names[i]!] = wildcardLast && i === names.length - 1 ? values[i]!.split('/') : values[i]!;
+    return params;
+  };
+}
+
+/** Past this many static children, only those in the segment's bucket are compared. */
+const MAX_SCANNED = 4;
+const BUCKETS = 256;
+
+/**
+ * The bucket of the segment of `text` starting at `start`, from its first two characters (which
+ * set apart most siblings: `users`…`webhooks`, `v1`…`v5`), read without finding the segment's end.
+ */
+function bucketOf(text: string, start: number): number {
+  const first = charInSegment(text, start);
+  return first === 0 ? 0 : (first * 31 + charInSegment(text, start + 1)) % BUCKETS;
+}
+
+/** The code of the character at `index`, or 0 at the end of the text or at a "/". */
+function charInSegment(text: string, index: number): number {
+  if (index >= text.length) return 0;
+  const code = text.charCodeAt(index);
+  return code === SLASH ? 0 : code;
+}
+
+/** The end of the segment starting at `start`: the next "/" or the end of the path. */
+function segmentEnd(path: string, start: number): number {
+  const stop = path.indexOf('/', start);
+  return stop === -1 ? path.length : stop;
+}
+
+/**
+ * Whether `path` has `text` at `start`. Compared from the end: sibling segments more often share
+ * a beginning (`v1`, `v2`) than an ending, and a loop is what V8 inlines (`startsWith` it calls).
+ */
+function textAt(path: string, start: number, text: string): boolean {
+  for (let i = text.length - 1; i >= 0; i--) if (path.charCodeAt(start + i) !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Every token sequence an optional group allows, in path-to-regexp's order (with a group before
+ * without it), so that the first variant to match is the one path-to-regexp's regexp would pick.
+ */
+function expand(tokens: readonly Token[]): Flat[][] {
+  let variants: Flat[][] = [[]];
+  for (const token of tokens) {
+    if (token.type === 'group') {
+      const inner = expand(token.tokens);
+      variants = variants.flatMap((head) => [...inner.map((tail) => [...head, ...tail]), head]);
+    } else {
+      for (const variant of variants) variant.push(token);
+    }
+  }
+  return variants;
+}
+
+/**
+ * The tokens of each `/`-separated segment, adjacent texts joined (`/a/:id` → `[[a], [:id]]`);
+ * undefined for a variant not starting with "/", which only a regular expression can match.
+ */
+function segmentsOf(variant: readonly Flat[]): Flat[][] | undefined {
+  const first = variant[0];
+  if (first?.type !== 'text' || first.value.charCodeAt(0) !== SLASH) return undefined;
+  const segments: Flat[][] = [];
+  let current: Flat[] = [];
+  for (const token of variant) {
+    if (token.type !== 'text') {
+      current.push(token);
+      continue;
+    }
+    token.value.split('/').forEach((part, i) => {
+      if (i > 0) segments.push((current = []));
+      const last = current[current.length - 1];
+      if (part === '') return;
+      if (last?.type === 'text') current[current.length - 1] = { type: 'text', value: last.value + part };
+      else current.push({ type: 'text', value: part });
+    });
+  }
+  return segments;
+}
