@@ -12,10 +12,10 @@ VERSION=v1.24.2
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN="$ROOT/.tools/bin/ferretdb"
 
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "version: $VERSION"; then
+if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep "version: $VERSION" >/dev/null; then
   exit 0
 fi
 echo "install-ferretdb: building FerretDB $VERSION into $BIN (first run only, ~2 minutes)" >&2
 PREPARE="echo $VERSION > build/version/version.txt" \
   bash "$ROOT/scripts/go-build-module.sh" github.com/FerretDB/FerretDB "$VERSION" ./cmd/ferretdb "$BIN"
-"$BIN" --version | head -1 >&2
+"$BIN" --version | awk 'NR == 1' >&2

@@ -15,14 +15,14 @@ BIN_DIR="$ROOT/.tools/bin"
 BIN="$BIN_DIR/helm"
 VENV="$ROOT/.tools/k8s-venv"
 
-if ! "$VENV/bin/kubernetes-validate" --version 2>/dev/null | grep -q "$KUBERNETES_VALIDATE"; then
+if ! "$VENV/bin/kubernetes-validate" --version 2>/dev/null | grep "$KUBERNETES_VALIDATE" >/dev/null; then
   echo "install-deploy-tools: installing kubernetes-validate $KUBERNETES_VALIDATE into $VENV" >&2
   rm -rf "$VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE"
 fi
 
-if [ -x "$BIN" ] && "$BIN" version --short 2>/dev/null | grep -q "^$VERSION"; then
+if [ -x "$BIN" ] && "$BIN" version --short 2>/dev/null | grep "^$VERSION" >/dev/null; then
   exit 0
 fi
 echo "install-deploy-tools: building Helm $VERSION into $BIN (first run only, a few minutes)" >&2
