@@ -1,7 +1,9 @@
 import { once } from 'node:events';
-import type { AddressInfo, Server } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import type { BindingOptions, ErrorStream } from '@carafe/gateway';
+import { createServer, validator, type BindingOptions, type ErrorStream, type TsgiApplication } from '@carafe/gateway';
+import { afterEach } from 'vitest';
 
 /** An error stream that keeps what it is given. */
 export function memoryErrors(): ErrorStream & { text(): string } {
@@ -97,3 +99,26 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 }
 
 export type { BindingOptions };
+
+/**
+ * Returns `serveApp(app, options)`, which serves `validator(app)` on a free port and resolves to
+ * that port; every server it started (or was given through `.listen`) is closed after each test of the calling file.
+ */
+export function useServers(): ServeApp {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(close));
+  });
+  const serveApp: ServeApp = (app, options = {}) => serveApp.listen(createServer(validator(app), options));
+  serveApp.listen = (server) => {
+    servers.push(server);
+    return listen(server);
+  };
+  return serveApp;
+}
+
+/** Serves an app under the validator; `.listen(server)` serves a server built by hand. */
+export interface ServeApp {
+  (app: TsgiApplication, options?: Parameters<typeof createServer>[1]): Promise<number>;
+  listen(server: Server): Promise<number>;
+}

@@ -1,19 +1,10 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { ClientDisconnected, createServer, validator, type Environ, type TsgiApplication } from '@carafe/gateway';
-import { afterEach, describe, expect, it } from 'vitest';
-import { close, deferred, dechunk, listen, memoryErrors, parseResponse, rawExchange } from './helpers.js';
+import { ClientDisconnected, type Environ, type TsgiApplication } from '@carafe/gateway';
+import { describe, expect, it } from 'vitest';
+import { deferred, useServers, dechunk, memoryErrors, parseResponse, rawExchange } from './helpers.js';
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(close));
-});
-
-async function serveApp(app: TsgiApplication, options: Parameters<typeof createServer>[1] = {}): Promise<number> {
-  const server = createServer(validator(app), options);
-  servers.push(server);
-  return listen(server);
-}
+const serveApp = useServers();
 
 /** Echoes the body and how it arrived: "<chunks>:<bytes>:<body>". */
 const echo: TsgiApplication = async (env, start) => {

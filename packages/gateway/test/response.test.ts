@@ -2,19 +2,10 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, toNodeListener, validator, type Environ, type FinishedRecord, type TsgiApplication } from '@carafe/gateway';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
-import { close, deferred, dechunk, listen, memoryErrors, parseResponse, rawExchange } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { deferred, useServers, dechunk, memoryErrors, parseResponse, rawExchange } from './helpers.js';
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map(close));
-});
-
-async function serveApp(app: TsgiApplication, options: Parameters<typeof createServer>[1] = {}): Promise<number> {
-  const server = createServer(validator(app), options);
-  servers.push(server);
-  return listen(server);
-}
+const serveApp = useServers();
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`;
 
@@ -432,8 +423,7 @@ describe('errors', () => {
       },
       { errors },
     );
-    servers.push(server);
-    const port = await listen(server);
+    const port = await serveApp.listen(server);
     // The keep-alive connection is closed rather than left with bytes that belong to no response.
     const { text, closedByServer } = await rawExchange(port, `GET / HTTP/1.1\r\nHost: t\r\n\r\n`);
     expect(closedByServer).toBe(true);
@@ -454,8 +444,7 @@ describe('errors', () => {
       },
       { errors },
     );
-    servers.push(server);
-    const port = await listen(server);
+    const port = await serveApp.listen(server);
     const { closedByServer } = await rawExchange(port, `GET / HTTP/1.1\r\nHost: t\r\n\r\n`);
     expect(closedByServer).toBe(true);
     expect(errors.text()).toContain('§3.7 body ended after 5 of its Content-Length of 10 bytes');
@@ -471,11 +460,7 @@ describe('errors', () => {
       start('200 OK', headers as unknown as Array<[string, string]>);
       return ['ok'];
     };
-    const port = await (async () => {
-      const server = createServer(app, { errors });
-      servers.push(server);
-      return listen(server);
-    })();
+    const port = await serveApp.listen(createServer(app, { errors }));
     const { text } = await rawExchange(port, get('/'));
     expect(parseResponse(text).statusLine).toBe('HTTP/1.1 500 Internal Server Error');
     expect(text).not.toContain('admin=1');
