@@ -16,9 +16,9 @@ import { ECHO_BODY, ECHO_JSON, HELLO, lastDynamicPath, restResponse, userRespons
 
 const USAGE = `Usage: npm run bench -- [options]
   --quick               short run for development (1 round, 1 s runs, a subset of servers)
-  --duration SECONDS    length of each measured run (default 5; quick 1)
+  --duration SECONDS    length of each measured run (default 2; quick 1)
   --warmup SECONDS      warm-up run per server and scenario, 0 for none (default 2; quick 1)
-  --rounds N            rounds alternating the servers (default 3; quick 1)
+  --rounds N            rounds alternating the servers (default 6; quick 1)
   --connections N       keep-alive connections held open by the load generator (default 100)
   --only IDS            servers to run, comma-separated (${LINEUP.map((s) => s.id).join(',')}); node is always included
   --scenarios IDS       scenarios to run, comma-separated (hello,users,echo,routes-10,routes-1000)
@@ -105,9 +105,9 @@ function parseOptions() {
   if (values.load !== undefined && !['wrk', 'autocannon'].includes(values.load)) throw new UsageError('--load must be wrk or autocannon');
   return {
     quick,
-    duration: number('duration', quick ? 1 : 5, { integer: true, min: 1 }),
+    duration: number('duration', quick ? 1 : 2, { integer: true, min: 1 }),
     warmup: number('warmup', quick ? 1 : 2, { integer: true }), // wrk takes whole seconds
-    rounds: number('rounds', quick ? 1 : 3, { integer: true, min: 1 }),
+    rounds: number('rounds', quick ? 1 : 6, { integer: true, min: 1 }),
     connections: number('connections', 100, { integer: true, min: 1 }),
     servers: LINEUP.filter((s) => only.includes(s.id)),
     scenarios: SCENARIOS.filter((s) => (list('scenarios', SCENARIOS.map((x) => x.id)) ?? SCENARIOS.map((x) => x.id)).includes(s.id)),
@@ -312,7 +312,10 @@ async function runBatch(scenarios, servers, options, ctx) {
       }
     }
     for (let round = 1; round <= options.rounds; round++) {
-      for (const proc of live) {
+      // Serpentine order (A B C, then C B A): a machine slowing down or speeding up during a
+      // round then favours no server's position, node:http's included, across the rounds.
+      const order = round % 2 === 1 ? live : [...live].reverse();
+      for (const proc of order) {
         if (proc.failure) continue;
         try {
           const result = await load(proc, options.duration);
@@ -467,7 +470,7 @@ function methodText(options, tool, pin) {
     `Each server runs as its own process${pin ? ' pinned to core 1 with taskset, the load generator pinned to core 0' : ' (not pinned: taskset or a second core is missing)'}.`,
     `Load: ${tool === 'wrk' ? 'wrk, 1 thread' : 'autocannon'}, ${options.connections} keep-alive connections, ` +
       `${options.duration} s per run after a ${options.warmup} s warm-up per server; ${options.rounds} round(s) alternating the servers ` +
-      `(A B C … A B C …) on one set of processes per scenario; ` +
+      `in serpentine order (A B C, C B A, …) on one set of processes per scenario; ` +
       'the 10- and 1000-route scenarios are measured in the same rounds.',
     'Each run is checked first: a server answering with a wrong status, type or body is left out of the scenario.',
     'ratio = a server\'s requests/s over raw node:http\'s in the same round; the table shows medians across rounds.',

@@ -71,6 +71,16 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
+/**
+ * Decodes UTF-8 as `TextDecoder` does (a leading BOM dropped, bad bytes replaced), through
+ * Buffer's decoder: a TextDecoder costs about a microsecond to construct, per request.
+ */
+function utf8(bytes: Uint8Array): string {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = buffer.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
@@ -201,7 +211,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
 
   /** The body decoded as UTF-8. */
   async text(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes());
+    return utf8(await this.bytes());
   }
 
   /** The body parsed as JSON: 415 unless the Content-Type is JSON, 400 if it does not parse. */

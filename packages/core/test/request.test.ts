@@ -64,6 +64,18 @@ describe('Request', () => {
     await http.post('/json').set('content-type', 'application/merge-patch+json').send('{"b":1}').expect(200, { b: 1 });
   });
 
+  it('decodes text as UTF-8 the way TextDecoder does: BOM dropped, bad bytes replaced', async () => {
+    const app = new Carafe();
+    app.post('/text', async (req) => ({ text: await req.text() }));
+    app.post('/json', (req) => req.json());
+    const http = client(app);
+    await http.post('/json').set('content-type', 'application/json').send('\ufeff{"c":"é"}').expect(200, { c: 'é' });
+    const invalid = Buffer.from([0x61, 0xff, 0x62, 0xe2, 0x82]);
+    const res = await http.post('/text').set('content-type', 'text/plain').send(invalid).expect(200);
+    expect(res.body.text).toBe(new TextDecoder().decode(invalid));
+    expect(res.body.text).toBe('a\ufffdb\ufffd');
+  });
+
   it('answers 400 for JSON that does not parse and 415 for a non-JSON body', async () => {
     const app = new Carafe();
     app.post('/json', (req) => req.json());

@@ -4,6 +4,7 @@
  * over `rawHeaders` (Node's flat name/value list, so no header object is needed).
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { environKey } from './headers.js';
 import { defineSignal, kAbort, type RequestAbort } from './signal.js';
 import type { Environ, ErrorStream, InputStream, TsgiVersion } from './types.js';
@@ -58,7 +59,8 @@ export function buildEnviron(
       throw new BadRequestTarget(rawUri);
     }
   }
-  const socket = req.socket;
+  const socket = req.socket as PeerSocket;
+  const peer = socket[kPeer] ?? peerOf(socket);
   const environ: Environ = {
     REQUEST_METHOD: req.method ?? 'GET',
     SCRIPT_NAME: '',
@@ -67,8 +69,8 @@ export function buildEnviron(
     SERVER_NAME: '',
     SERVER_PORT: '',
     SERVER_PROTOCOL: req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
-    REMOTE_ADDR: socket.remoteAddress ?? '',
-    REMOTE_PORT: socket.remotePort === undefined ? '' : `${socket.remotePort}`,
+    REMOTE_ADDR: peer.address,
+    REMOTE_PORT: peer.port,
     RAW_URI: rawUri,
     'tsgi.version': VERSION,
     'tsgi.url_scheme': defaults.urlScheme,
@@ -102,6 +104,25 @@ export function buildEnviron(
     environ.SERVER_PORT = socket.localPort === undefined ? '' : `${socket.localPort}`;
   }
   return environ;
+}
+
+interface Peer {
+  readonly address: string;
+  readonly port: string;
+}
+
+/** A keep-alive socket carries many requests from one peer: its address is formatted once. */
+const kPeer = Symbol('tsgi.peer');
+type PeerSocket = Socket & { [kPeer]?: Peer };
+
+function peerOf(socket: PeerSocket): Peer {
+  const address = socket.remoteAddress;
+  const port = socket.remotePort;
+  const peer: Peer = { address: address ?? '', port: port === undefined ? '' : `${port}` };
+  // A TCP socket already gone has no address to report: do not remember that. (A unix
+  // socket has none at all.)
+  if (address !== undefined || !socket.destroyed) socket[kPeer] = peer;
+  return peer;
 }
 
 /** The path of an absolute-form (`http://host/path`) or asterisk-form (`*`) target. */

@@ -61,7 +61,8 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
     const req = this.req;
     const chunk = req.read() as Uint8Array | null;
     if (chunk !== null) return Promise.resolve({ value: chunk, done: false });
-    if (req.readableEnded) return this.finish();
+    // `complete`: the parser has queued the end of the body, and nothing of it is left to read.
+    if (req.readableEnded || (req.complete && req.readableLength === 0)) return this.finish();
     if (req.destroyed) return Promise.reject(disconnected(req));
     const wait = this.waitForData();
     this.pending = wait;
@@ -81,22 +82,22 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
   private waitForData(): Promise<IteratorResult<Uint8Array>> {
     const req = this.req;
     return new Promise<void>((resolve, reject) => {
-      const settle = (error?: unknown) => {
+      // 'readable' also fires at the end of the body; 'close' covers an abort (IncomingMessage
+      // emits 'error' only to 'error' listeners, and then 'close' as well).
+      const onReadable = () => {
         req.off('readable', onReadable);
-        req.off('end', onReadable);
-        req.off('error', onError);
         req.off('close', onClose);
-        if (error === undefined) resolve();
-        else reject(error);
+        resolve();
       };
-      const onReadable = () => settle();
-      const onError = (error: Error) => settle(new ClientDisconnected(error));
-      const onClose = () => settle(req.readableEnded ? undefined : disconnected(req));
+      const onClose = () => {
+        req.off('readable', onReadable);
+        req.off('close', onClose);
+        if (req.readableEnded) resolve();
+        else reject(disconnected(req));
+      };
       // Listeners are removed as soon as one fires: a lingering 'readable' listener would
       // stop Node from draining an unread body after the response, stalling keep-alive.
       req.on('readable', onReadable);
-      req.on('end', onReadable);
-      req.on('error', onError);
       req.on('close', onClose);
     }).then(
       () => {

@@ -127,6 +127,11 @@ class Binding {
 
   handle(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
     const exchange = new Exchange(this.settings, req, res);
+    this.run(exchange, req, res, awaitingContinue);
+    if (!exchange.settled || this.settings.onFinished !== undefined) exchange.watchClose();
+  }
+
+  private run(exchange: Exchange, req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
     try {
       exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
     } catch (error) {

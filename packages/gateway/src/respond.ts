@@ -78,8 +78,21 @@ export class Exchange {
     this.res = res;
     this.noBody = req.method === 'HEAD';
     this.startTime = settings.onFinished === undefined ? 0n : process.hrtime.bigint();
-    (res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
-    res.on('close', onResponseClose);
+  }
+
+  /**
+   * Listens for Node's `'close'`, which says the response finished or the client went away.
+   * Called by the binding unless the response already went out whole while the application
+   * ran and nobody waits for its {@link FinishedRecord}: then there is nothing left to hear.
+   */
+  watchClose(): void {
+    (this.res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
+    this.res.on('close', onResponseClose);
+  }
+
+  /** The whole response was handed to Node and no body iterator is left to close. */
+  get settled(): boolean {
+    return this.bodyDone && this.iterator === undefined && this.res.writableEnded;
   }
 
   /** The `startResponse` callable handed to the application (§3.3). */
