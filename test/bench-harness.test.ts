@@ -7,6 +7,8 @@ import { parseWrkOutput } from '../bench/load.mjs';
 import { ECHO_BODY, ECHO_JSON, lastDynamicPath, restRoutes } from '../bench/routes.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { evaluateTargets, svgChart } from '../bench/report.mjs';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { cpuTimes, stolenShare } from '../bench/steal.mjs';
 
 const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:3994/hello
   1 threads and 10 connections
@@ -117,5 +119,33 @@ describe('bench: targets', () => {
     expect(svg.match(/<rect /g)).toHaveLength(3); // background + two bars
     expect(svg).toContain('Test &lt;CPU&gt; &amp; co');
     expect(svg).toContain('0.90 · 9,000 req/s');
+  });
+});
+
+describe('bench: steal time', () => {
+  const snapshot = (cpu0: [number, number], cpu1: [number, number]) => ({
+    cpu: { total: cpu0[0] + cpu1[0], steal: cpu0[1] + cpu1[1] },
+    cpu0: { total: cpu0[0], steal: cpu0[1] },
+    cpu1: { total: cpu1[0], steal: cpu1[1] },
+  });
+
+  it('reports the worst share stolen from the cores a run used', () => {
+    const before = snapshot([1000, 10], [1000, 10]);
+    const after = snapshot([1200, 15], [1200, 70]); // core 1 lost 60 of its 200 jiffies
+    expect(stolenShare(before, after, [0, 1])).toBeCloseTo(0.3);
+    expect(stolenShare(before, after, [0])).toBeCloseTo(0.025);
+    expect(stolenShare(before, after, null)).toBeCloseTo(65 / 400);
+  });
+
+  it('says null when it cannot know', () => {
+    const times = snapshot([1, 0], [1, 0]);
+    expect(stolenShare(null, times, [0])).toBeNull();
+    expect(stolenShare(times, times, [7])).toBeNull();
+  });
+
+  it('reads this machine\'s /proc/stat', () => {
+    const times = cpuTimes();
+    expect(times.cpu.total).toBeGreaterThan(0);
+    expect(times.cpu0.steal).toBeGreaterThanOrEqual(0);
   });
 });
