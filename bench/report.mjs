@@ -86,7 +86,7 @@ export function evaluateTargets(report) {
   return targets;
 }
 
-function markdown(report) {
+function markdown(report, name) {
   const { machine, versions, method } = report;
   const lines = [];
   lines.push('# Carafe benchmark results', '');
@@ -129,7 +129,7 @@ function markdown(report) {
   lines.push('## Targets', '');
   lines.push('| Target | Measured | Status |', '|---|---|---|');
   for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.status} |`);
-  lines.push('', '![Ratios to raw node:http](latest.svg)', '');
+  lines.push('', `![Ratios to raw node:http](${name}.svg)`, '');
   return lines.join('\n');
 }
 
@@ -222,12 +222,62 @@ export function svgChart(report) {
 }
 
 /** Writes latest.md, latest.json and latest.svg; returns the Markdown. */
-export function writeReport(report) {
+/** The Performance section of the root README, rendered from a complete run's report. */
+export function readmeSection(report) {
+  const { machine, versions, method } = report;
+  const servers = Object.keys(report.servers);
+  const lines = [];
+  lines.push(
+    'Median ratios of requests/s to raw `node:http` measured in the same round (higher is better), from',
+    `\`npm run bench\` on ${machine.cpu} (${machine.cores} cores; ${method.pinning === 'none' ? 'not pinned' : 'server and wrk pinned to one core each'}),`,
+    `Node ${versions.node}, ${report.date.slice(0, 10)}: ${method.rounds} rounds of ${method.duration_s} s per server and scenario. Full table with`,
+    'req/s and p50/p99 latency: [bench/results/latest.md](bench/results/latest.md); method:',
+    '[bench/README.md](bench/README.md).',
+    '',
+  );
+  lines.push(`| scenario | ${servers.map((id) => README_LABELS[id] ?? id).join(' | ')} |`);
+  lines.push(`|---|${servers.map(() => '--:').join('|')}|`);
+  for (const [id, label] of Object.entries(report.scenarios)) {
+    const cells = servers.map((server) => {
+      const row = report.rows.find((r) => r.scenario === id && r.server === server);
+      return row?.ratio === null || row?.ratio === undefined ? '—' : row.ratio.toFixed(2);
+    });
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  if (report.router?.results) {
+    const parts = report.router.results.map(
+      (l) => `${l.routes} routes ${fmt(l.carafe_ns, 0)} ns vs find-my-way ${fmt(l.findmyway_ns, 0)} ns (${fmt(l.ratio, 2)}×)`,
+    );
+    lines.push(`Route lookup alone (tinybench): ${parts.join('; ')}.`, '');
+  }
+  lines.push('| target | measured | |', '|---|---|---|');
+  for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.status} |`);
+  lines.push('', '![Requests/s relative to raw node:http](bench/results/latest.svg)', '');
+  return lines.join('\n');
+}
+
+const README_LABELS = {
+  node: 'node:http',
+  carafe: 'Carafe',
+  'carafe-serve': 'carafe serve -w 1',
+  fastify: 'Fastify',
+  hono: 'Hono',
+  koa: 'Koa',
+  express: 'Express',
+  flask: 'Flask/Gunicorn',
+};
+
+/**
+ * Writes `bench/results/<name>.{md,json,svg}` and returns the Markdown. A complete run is
+ * written as `latest` (what the README quotes), anything less as `partial`.
+ */
+export function writeReport(report, name = 'latest') {
   report.targets = evaluateTargets(report);
-  const md = markdown(report);
+  const md = markdown(report, name);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(RESULTS_DIR, 'latest.svg'), svgChart(report));
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${name}.svg`), svgChart(report));
   return md;
 }

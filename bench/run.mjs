@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_DIR, LINEUP } from './lineup.mjs';
 import { loadGeneratorVersion, pickLoadGenerator, pinned, runLoad } from './load.mjs';
 import { writeReport } from './report.mjs';
+import { updateReadme } from './readme.mjs';
 import { cpuTimes, stolenShare } from './steal.mjs';
 import { ECHO_BODY, ECHO_JSON, HELLO, lastDynamicPath, restResponse, userResponse } from './routes.mjs';
 
@@ -487,9 +488,17 @@ async function main() {
     date: new Date().toISOString(),
   };
   report.method.elapsed_s = Math.round((Date.now() - started) / 1000);
-  const markdown = writeReport(report);
+  // Only a complete run replaces what the README quotes; a quick or partial one is kept aside.
+  const complete = !options.quick && options.servers.length === LINEUP.length &&
+    options.scenarios.length === SCENARIOS.length && options.router;
+  const name = complete ? 'latest' : 'partial';
+  const markdown = writeReport(report, name);
   process.stdout.write(markdown);
-  log(`\nWrote bench/results/latest.md, latest.json and latest.svg in ${report.method.elapsed_s} s.`);
+  log(`\nWrote bench/results/${name}.md, ${name}.json and ${name}.svg in ${report.method.elapsed_s} s.`);
+  if (complete) {
+    updateReadme(report);
+    log('Updated the Performance section of README.md.');
+  }
 }
 
 function methodText(options, tool, pin) {

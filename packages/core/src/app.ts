@@ -243,7 +243,7 @@ export class Carafe extends Scaffold {
         before, after, teardown,
         errorScopes: [...chain].reverse(),
         compiled: def.compiled,
-        plain: before.length === 0 && after.length === 0 && teardown.length === 0 && def.compiled === undefined,
+        plain: before.length === 0 && after.length === 0 && teardown.length === 0 && !def.compiled?.validates,
       });
     }
     const appTarget = {

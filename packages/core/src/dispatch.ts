@@ -27,7 +27,7 @@ export interface Target {
   /** Where error handlers are looked up: innermost blueprint first, the app last. */
   readonly errorScopes: readonly Scaffold[];
   readonly compiled: CompiledRouteSchema | undefined;
-  /** No hooks and no schema: eligible for the synchronous fast path. */
+  /** No hooks and nothing of the request to validate: eligible for the synchronous fast path. */
   readonly plain: boolean;
 }
 
@@ -51,13 +51,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-/** Converts what a handler returned into a Response. */
-export function toResponse(value: unknown): Response {
+type Serialize = (value: unknown) => string;
+
+/** Converts what a handler returned into a Response; `serialize` writes JSON values (JSON.stringify by default). */
+export function toResponse(value: unknown, serialize?: Serialize): Response {
   if (value instanceof Response) return value;
   if (value === null || value === undefined) return new Response(null, { status: 204 });
   if (typeof value === 'string') return new Response(value, { headers: [['content-type', TEXT_TYPE]] });
   if (value instanceof Uint8Array) return new Response(value, { headers: [['content-type', 'application/octet-stream']] });
-  return new Response(JSON.stringify(value) ?? 'null', { headers: [['content-type', JSON_TYPE]] });
+  return new Response(json(value, serialize), { headers: [['content-type', JSON_TYPE]] });
+}
+
+function json(value: unknown, serialize: Serialize | undefined): string {
+  return serialize === undefined ? JSON.stringify(value) ?? 'null' : serialize(value);
 }
 
 /**
@@ -112,7 +118,7 @@ function send(response: Response, method: string, startResponse: StartResponse):
 }
 
 /** The fast path's answer for a plain value, without building a Response. */
-function sendValue(value: unknown, method: string, startResponse: StartResponse): ResponseBody {
+function sendValue(value: unknown, method: string, startResponse: StartResponse, serialize: Serialize | undefined): ResponseBody {
   let text: string;
   let type: string;
   if (typeof value === 'string') {
@@ -122,7 +128,7 @@ function sendValue(value: unknown, method: string, startResponse: StartResponse)
     startResponse('204 No Content', []);
     return NO_BODY;
   } else {
-    text = JSON.stringify(value) ?? 'null';
+    text = json(value, serialize);
     type = JSON_TYPE;
   }
   startResponse('200 OK', [['content-type', type], ['content-length', String(Buffer.byteLength(text))]]);
@@ -164,7 +170,7 @@ export class Dispatcher {
     try {
       if (value instanceof Response) return send(value, req.method, startResponse);
       if (value instanceof Uint8Array) return send(toResponse(value), req.method, startResponse);
-      return sendValue(value, req.method, startResponse);
+      return sendValue(value, req.method, startResponse, target.compiled?.serialize);
     } catch (error) {
       return this.run(req, target, startResponse, { error });
     }
@@ -204,7 +210,7 @@ export class Dispatcher {
     try {
       try {
         const value = first ? ('error' in first ? Promise.reject(first.error) : first.value) : await this.respond(req, target);
-        response = await this.resolve(await value, req);
+        response = await this.resolve(await value, req, target.compiled?.serialize);
       } catch (error) {
         ({ response, unhandled } = await this.handleError(error, req, target));
       }
@@ -237,8 +243,8 @@ export class Dispatcher {
     return target.handler(req);
   }
 
-  private async resolve(value: unknown, req: Request<any, any, any>): Promise<Response> {
-    const response = toResponse(value);
+  private async resolve(value: unknown, req: Request<any, any, any>, serialize?: Serialize): Promise<Response> {
+    const response = toResponse(value, serialize);
     if (response instanceof FileResponse) {
       const { status, headers, body } = await fileResponse(response.path, req, response.options).catch((error: unknown) => {
         // The file's path stays out of the response; the status says enough.

@@ -10,6 +10,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import fastJsonStringify from 'fast-json-stringify';
 
 /** What a validator factory needs of an ajv instance (any ajv 8 class: `Ajv`, `Ajv2019`, `Ajv2020`). */
 export type Ajv = Pick<Ajv2020, 'compile'>;
@@ -27,7 +28,13 @@ export interface RouteSchema {
   headers?: JSONSchema;
   /** Schema of the parsed (JSON) body. */
   body?: JSONSchema;
-  /** Response body schemas by status code (documentation only; responses are not validated). */
+  /**
+   * Response body schemas by status code, for the OpenAPI document. `response[200]` also
+   * serializes what the handler returns as a plain value (an object or array sent as JSON with
+   * status 200): through a function compiled from the schema at registration (fast-json-stringify,
+   * as Fastify does), which writes only the properties the schema declares and fails (500) when a
+   * `required` one is missing. Responses are not validated otherwise.
+   */
   response?: Record<number, JSONSchema>;
   summary?: string;
   description?: string;
@@ -52,6 +59,10 @@ export interface CompiledRouteSchema {
   query?(raw: Record<string, string | string[]>): ValidationResult;
   headers?(raw: Record<string, string>): ValidationResult;
   body?(parsed: unknown): ValidationResult;
+  /** Serializes a plain return value sent with status 200, compiled from `response[200]`. */
+  serialize?(value: unknown): string;
+  /** Whether any part of the request (params, query, headers, body) is validated. */
+  readonly validates: boolean;
   readonly schema: RouteSchema;
 }
 
@@ -80,7 +91,8 @@ export function createAjv(options: Options = {}): Ajv2020 {
 export function createValidatorFactory(options: { ajv?: Ajv } = {}): (schema: RouteSchema) => CompiledRouteSchema {
   const ajv = options.ajv ?? createAjv();
   return (schema) => {
-    const compiled: CompiledRouteSchema = { schema };
+    const validates = schema.params !== undefined || schema.query !== undefined || schema.headers !== undefined || schema.body !== undefined;
+    const compiled: CompiledRouteSchema = { schema, validates };
     if (schema.params !== undefined) compiled.params = stringPart('params', ajv, schema.params, (values) => values.join('/'));
     if (schema.query !== undefined) compiled.query = stringPart('query', ajv, schema.query, (values) => values[0]);
     if (schema.headers !== undefined) {
@@ -91,8 +103,16 @@ export function createValidatorFactory(options: { ajv?: Ajv } = {}): (schema: Ro
       const validate = ajv.compile(schema.body);
       compiled.body = (parsed) => run('body', validate, parsed);
     }
+    const ok = schema.response?.[200];
+    if (isObject(ok)) compiled.serialize = serializer(ok);
     return compiled;
   };
+}
+
+/** A JSON serializer compiled from a response schema (OpenAPI's annotation keywords pass through). */
+function serializer(schema: Record<string, unknown>): (value: unknown) => string {
+  const build = fastJsonStringify as unknown as (schema: unknown, options: unknown) => (value: unknown) => string;
+  return build(schema, { ajv: { strict: false } });
 }
 
 /** How a list of strings becomes one value for a property that is not an array. */

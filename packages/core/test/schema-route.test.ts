@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Carafe } from '@carafe/core';
-import { client } from './helpers.js';
+import { Carafe, json } from '@carafe/core';
+import { client, memoryErrors } from './helpers.js';
 
 function app() {
   const app = new Carafe();
@@ -68,5 +68,57 @@ describe('schema routes', () => {
   it('rejects an invalid schema at registration', () => {
     const bad = new Carafe();
     expect(() => bad.get('/x', { schema: { query: { type: 'nonsense' } } }, () => null)).toThrow();
+  });
+});
+
+describe('response schemas', () => {
+  const user = {
+    type: 'object',
+    properties: { id: { type: 'integer' }, name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+    required: ['id', 'name'],
+  } as const;
+
+  function usersApp() {
+    const app = new Carafe();
+    app.get('/users/:id', { schema: { response: { 200: user } } }, (req) =>
+      req.params.id === '0'
+        ? { name: 'nobody' } // `id` is required by the schema
+        : { id: Number(req.params.id), name: 'Ada', tags: ['x'], passwordHash: 'secret' });
+    app.get('/async/:id', { schema: { response: { 200: user } } }, async (req) => ({ id: Number(req.params.id), name: 'Grace', internal: true }));
+    app.get('/response', { schema: { response: { 200: user } } }, () => json({ id: 1, name: 'Ada', extra: 'kept' }));
+    app.get('/text', { schema: { response: { 200: user } } }, () => 'plain text');
+    return app;
+  }
+
+  it('serializes a plain return value through response[200]: undeclared properties are not sent', async () => {
+    const http = client(usersApp());
+    const res = await http.get('/users/7').expect(200).expect('content-type', /^application\/json/);
+    expect(res.text).toBe('{"id":7,"name":"Ada","tags":["x"]}');
+    expect(res.headers['content-length']).toBe(String(res.text.length));
+    await http.get('/async/8').expect(200, { id: 8, name: 'Grace' });
+  });
+
+  it('does the same on the full pipeline, with hooks', async () => {
+    const app = usersApp();
+    let hooked = 0;
+    app.beforeRequest(() => {
+      hooked++;
+    });
+    const res = await client(app).get('/users/7').expect(200);
+    expect(res.body).toEqual({ id: 7, name: 'Ada', tags: ['x'] });
+    expect(hooked).toBe(1);
+  });
+
+  it('answers 500 when a required property is missing, and logs why', async () => {
+    const errors = memoryErrors();
+    const res = await client(usersApp(), errors).get('/users/0').expect(500);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(errors.text()).toMatch(/"id" is required/);
+  });
+
+  it('leaves Response objects and non-JSON values alone', async () => {
+    const http = client(usersApp());
+    await http.get('/response').expect(200, { id: 1, name: 'Ada', extra: 'kept' });
+    await http.get('/text').expect(200, 'plain text');
   });
 });
