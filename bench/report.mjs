@@ -20,13 +20,17 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Median over rounds of a's requests/s over b's in the same round (null without common rounds). */
+/**
+ * Median over rounds of a's rate over b's in the same round (null without common rounds). Where
+ * both runs carry a ratio to the node:http runs beside them, the ratios are compared, which
+ * cancels the machine's drift between the two runs.
+ */
 function sameRoundMedian(a, b) {
   if (!a || !b) return null;
   const ratios = a.rounds
     .map((run) => ({ run, base: b.rounds.find((r) => r.round === run.round) }))
     .filter(({ base }) => base && base.rps > 0)
-    .map(({ run, base }) => run.rps / base.rps);
+    .map(({ run, base }) => (run.ratio > 0 && base.ratio > 0 ? run.ratio / base.ratio : run.rps / base.rps));
   return median(ratios);
 }
 

@@ -319,27 +319,47 @@ async function runBatch(scenarios, servers, options, ctx) {
         }
       }
     }
-    for (let round = 1; round <= options.rounds; round++) {
-      // Serpentine order (A B C, then C B A): a machine slowing down or speeding up during a
-      // round then favours no server's position, node:http's included, across the rounds.
-      const order = round % 2 === 1 ? live : [...live].reverse();
-      for (const proc of order) {
-        if (proc.failure) continue;
-        try {
-          const result = await measure(() => load(proc, options.duration), options, ctx, proc.name);
-          if (result.non2xx > 0 || result.errors > 0) {
-            result.invalid = `${result.non2xx} non-2xx responses, ${result.errors} socket errors`;
-          }
-          proc.runs.push({ round, ...result });
-          log(
-            `  round ${round} ${proc.name.padEnd(26)} ${result.rps.toFixed(0).padStart(7)} req/s  ` +
-              `p50 ${result.p50_ms.toFixed(2)} ms  p99 ${result.p99_ms.toFixed(2)} ms` +
-              `${result.steal === null ? '' : `  steal ${(100 * result.steal).toFixed(0)}%`}${result.invalid ? `  (${result.invalid})` : ''}`,
-          );
-        } catch (error) {
-          proc.failure = `load run failed: ${error.message.split('\n')[0]}`;
-          log(`  ${proc.name}: ${proc.failure}`);
+    const baselineOf = (proc) => live.find((p) => p.server.id === 'node' && p.scenario === proc.scenario);
+    /** One run of `proc`, logged and recorded; null when it failed (the server is then left out). */
+    const runOnce = async (proc, round) => {
+      if (proc.failure) return null;
+      try {
+        const result = await measure(() => load(proc, options.duration), options, ctx, proc.name);
+        if (result.non2xx > 0 || result.errors > 0) {
+          result.invalid = `${result.non2xx} non-2xx responses, ${result.errors} socket errors`;
         }
+        log(
+          `  round ${round} ${proc.name.padEnd(26)} ${result.rps.toFixed(0).padStart(7)} req/s  ` +
+            `p50 ${result.p50_ms.toFixed(2)} ms  p99 ${result.p99_ms.toFixed(2)} ms` +
+            `${result.steal === null ? '' : `  steal ${(100 * result.steal).toFixed(0)}%`}${result.invalid ? `  (${result.invalid})` : ''}`,
+        );
+        return result;
+      } catch (error) {
+        proc.failure = `load run failed: ${error.message.split('\n')[0]}`;
+        log(`  ${proc.name}: ${proc.failure}`);
+        return null;
+      }
+    };
+    for (let round = 1; round <= options.rounds; round++) {
+      // Each server is bracketed by runs of node:http on the same scenario (node A node B node …),
+      // and its ratio is taken against the mean of the two: the baseline is measured seconds
+      // before and after, not a whole round away. Serpentine order (A B C, then C B A) keeps
+      // any position from being favoured across rounds.
+      const others = live.filter((p) => p.server.id !== 'node');
+      const order = (round % 2 === 1 ? others : [...others].reverse())
+        .sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario));
+      let last = null; // the latest baseline run: { proc, result }
+      for (const proc of order) {
+        const baseline = baselineOf(proc);
+        if (proc.failure || !baseline || baseline.failure) continue;
+        const before = last?.proc === baseline ? last.result : await runOnce(baseline, round);
+        if (before && last?.proc !== baseline) baseline.runs.push({ round, ...before });
+        const result = await runOnce(proc, round);
+        const after = await runOnce(baseline, round);
+        if (after) baseline.runs.push({ round, ...after });
+        last = after ? { proc: baseline, result: after } : null;
+        if (result && before && after) proc.runs.push({ round, ...result, baseline_rps: (before.rps + after.rps) / 2 });
+        else if (result) proc.runs.push({ round, ...result });
       }
     }
   } finally {
@@ -370,6 +390,8 @@ function summarize(proc, baselineProc) {
   const runs = proc.runs;
   const baseline = baselineProc?.runs ?? [];
   const ratios = runs.map((run) => {
+    if (proc === baselineProc) return 1;
+    if (run.baseline_rps > 0) return run.rps / run.baseline_rps;
     const base = baseline.find((b) => b.round === run.round);
     return base && base.rps > 0 ? run.rps / base.rps : null;
   });
@@ -383,6 +405,7 @@ function summarize(proc, baselineProc) {
     rounds: runs.map((r, i) => ({
       round: r.round, rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms, ratio: ratios[i] === null ? null : round(ratios[i], 4),
       steal: r.steal === null ? null : round(r.steal, 3),
+      ...(r.baseline_rps !== undefined && { baseline_rps: round(r.baseline_rps, 1) }),
     })),
   };
   const invalid = runs.find((r) => r.invalid)?.invalid;
@@ -505,12 +528,12 @@ function methodText(options, tool, pin) {
   return [
     `Each server runs as its own process${pin ? ' pinned to core 1 with taskset, the load generator pinned to core 0' : ' (not pinned: taskset or a second core is missing)'}.`,
     `Load: ${tool === 'wrk' ? 'wrk, 1 thread' : 'autocannon'}, ${options.connections} keep-alive connections, ` +
-      `${options.duration} s per run after a ${options.warmup} s warm-up per server; ${options.rounds} round(s) alternating the servers ` +
-      `in serpentine order (A B C, C B A, …) on one set of processes per scenario; ` +
+      `${options.duration} s per run after a ${options.warmup} s warm-up per server; ${options.rounds} round(s) per scenario on one set of processes, ` +
+      'each round running every server once in serpentine order (A B C, C B A, …) with a run of node:http on the same scenario just before and after each; ' +
       'the 10- and 1000-route scenarios are measured in the same rounds.',
     `A run during which the host stole more than ${Math.round(options.maxSteal * 100)}% of either core (/proc/stat steal time) is repeated up to ${options.retries} time(s), keeping the least disturbed.`,
     'Each run is checked first: a server answering with a wrong status, type or body is left out of the scenario.',
-    'ratio = a server\'s requests/s over raw node:http\'s in the same round; the table shows medians across rounds.',
+    'ratio = a server\'s requests/s over the mean of the node:http runs just before and after it; the table shows medians across rounds.',
   ].join(' ');
 }
 
