@@ -232,11 +232,11 @@ export function readmeSection(report) {
   const servers = Object.keys(report.servers);
   const lines = [];
   lines.push(
-    'Median ratios of requests/s to raw `node:http` measured in the same round (higher is better), from',
-    `\`npm run bench\` on ${machine.cpu} (${machine.cores} cores; ${method.pinning === 'none' ? 'not pinned' : 'server and wrk pinned to one core each'}),`,
-    `Node ${versions.node}, ${report.date.slice(0, 10)}: ${method.rounds} rounds of ${method.duration_s} s per server and scenario. Full table with`,
-    'req/s and p50/p99 latency: [bench/results/latest.md](bench/results/latest.md); method:',
-    '[bench/README.md](bench/README.md).',
+    'Median ratios of requests/s to raw `node:http` (higher is better), each run against node:http runs',
+    `just before and after it, from \`npm run bench\` on ${machine.cpu} (${machine.cores} cores;`,
+    `${method.pinning === 'none' ? 'not pinned' : 'server and wrk pinned to one core each'}), Node ${versions.node}, ${report.date.slice(0, 10)}: ${method.rounds} rounds of ${method.duration_s} s per`,
+    'server and scenario. Full table with req/s and p50/p99 latency:',
+    '[bench/results/latest.md](bench/results/latest.md); method: [bench/README.md](bench/README.md).',
     '',
   );
   lines.push(`| scenario | ${servers.map((id) => README_LABELS[id] ?? id).join(' | ')} |`);
