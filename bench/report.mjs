@@ -21,16 +21,16 @@ function median(values) {
 }
 
 /**
- * Median over rounds of a's rate over b's in the same round (null without common rounds). Where
- * both runs carry a ratio to the node:http runs beside them, the ratios are compared, which
- * cancels the machine's drift between the two runs.
+ * Median over rounds of a's rate over b's in the same round (null without common rounds). Each
+ * run's ratio to the node:http runs beside it is compared, which cancels the machine's drift
+ * between the two runs.
  */
 function sameRoundMedian(a, b) {
   if (!a || !b) return null;
   const ratios = a.rounds
     .map((run) => ({ run, base: b.rounds.find((r) => r.round === run.round) }))
-    .filter(({ base }) => base && base.rps > 0)
-    .map(({ run, base }) => (run.ratio > 0 && base.ratio > 0 ? run.ratio / base.ratio : run.rps / base.rps));
+    .filter(({ base }) => base && base.ratio > 0)
+    .map(({ run, base }) => run.ratio / base.ratio);
   return median(ratios);
 }
 

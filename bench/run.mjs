@@ -320,7 +320,7 @@ async function runBatch(scenarios, servers, options, ctx) {
       }
     }
     const baselineOf = (proc) => live.find((p) => p.server.id === 'node' && p.scenario === proc.scenario);
-    /** One run of `proc`, logged and recorded; null when it failed (the server is then left out). */
+    /** One logged run of `proc`; null when it failed (the server is then left out). */
     const runOnce = async (proc, round) => {
       if (proc.failure) return null;
       try {
@@ -348,24 +348,27 @@ async function runBatch(scenarios, servers, options, ctx) {
       const others = live.filter((p) => p.server.id !== 'node');
       const order = (round % 2 === 1 ? others : [...others].reverse())
         .sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario));
-      let last = null; // the latest baseline run: { proc, result }
+      const runBaseline = async (baseline) => {
+        const result = await runOnce(baseline, round);
+        if (result) baseline.runs.push({ round, ...result });
+        return result;
+      };
+      let last = null; // the latest node:http run, which also serves as the next server's "before"
       for (const proc of order) {
         const baseline = baselineOf(proc);
         if (proc.failure || !baseline || baseline.failure) continue;
-        const before = last?.proc === baseline ? last.result : await runOnce(baseline, round);
-        if (before && last?.proc !== baseline) baseline.runs.push({ round, ...before });
+        const before = last?.proc === baseline ? last.result : await runBaseline(baseline);
         const result = await runOnce(proc, round);
-        const after = await runOnce(baseline, round);
-        if (after) baseline.runs.push({ round, ...after });
-        last = after ? { proc: baseline, result: after } : null;
+        const after = await runBaseline(baseline);
+        last = after && { proc: baseline, result: after };
+        // A run without both of its node:http neighbours has nothing to be compared with.
         if (result && before && after) proc.runs.push({ round, ...result, baseline_rps: (before.rps + after.rps) / 2 });
-        else if (result) proc.runs.push({ round, ...result });
       }
     }
   } finally {
     await Promise.all(procs.map(stopServer));
   }
-  return procs.map((proc) => summarize(proc, procs.find((p) => p.server.id === 'node' && p.scenario === proc.scenario)));
+  return procs.map(summarize);
 }
 
 /**
@@ -386,15 +389,9 @@ async function measure(run, options, ctx, name) {
   return best;
 }
 
-function summarize(proc, baselineProc) {
+function summarize(proc) {
   const runs = proc.runs;
-  const baseline = baselineProc?.runs ?? [];
-  const ratios = runs.map((run) => {
-    if (proc === baselineProc) return 1;
-    if (run.baseline_rps > 0) return run.rps / run.baseline_rps;
-    const base = baseline.find((b) => b.round === run.round);
-    return base && base.rps > 0 ? run.rps / base.rps : null;
-  });
+  const ratios = runs.map((run) => (proc.server.id === 'node' ? 1 : run.rps / run.baseline_rps));
   const row = {
     scenario: proc.scenario.id,
     server: proc.server.id,
@@ -403,7 +400,7 @@ function summarize(proc, baselineProc) {
     p99_ms: round(median(runs.map((r) => r.p99_ms)), 3),
     ratio: round(median(ratios), 4),
     rounds: runs.map((r, i) => ({
-      round: r.round, rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms, ratio: ratios[i] === null ? null : round(ratios[i], 4),
+      round: r.round, rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms, ratio: round(ratios[i], 4),
       steal: r.steal === null ? null : round(r.steal, 3),
       ...(r.baseline_rps !== undefined && { baseline_rps: round(r.baseline_rps, 1) }),
     })),

@@ -59,10 +59,10 @@ export function toResponse(value: unknown, serialize?: Serialize): Response {
   if (value === null || value === undefined) return new Response(null, { status: 204 });
   if (typeof value === 'string') return new Response(value, { headers: [['content-type', TEXT_TYPE]] });
   if (value instanceof Uint8Array) return new Response(value, { headers: [['content-type', 'application/octet-stream']] });
-  return new Response(json(value, serialize), { headers: [['content-type', JSON_TYPE]] });
+  return new Response(jsonText(value, serialize), { headers: [['content-type', JSON_TYPE]] });
 }
 
-function json(value: unknown, serialize: Serialize | undefined): string {
+function jsonText(value: unknown, serialize: Serialize | undefined): string {
   return serialize === undefined ? JSON.stringify(value) ?? 'null' : serialize(value);
 }
 
@@ -128,7 +128,7 @@ function sendValue(value: unknown, method: string, startResponse: StartResponse,
     startResponse('204 No Content', []);
     return NO_BODY;
   } else {
-    text = json(value, serialize);
+    text = jsonText(value, serialize);
     type = JSON_TYPE;
   }
   startResponse('200 OK', [['content-type', type], ['content-length', String(Buffer.byteLength(text))]]);

@@ -1,6 +1,7 @@
 import { Carafe, NotFound, problem } from '@carafe/core';
 import { notes } from './notes.js';
-import { NoteNotFoundError, repository } from './repository.js';
+import { NoteNotFoundError } from './note.js';
+import { repository } from './repository.js';
 
 /**
  * The {{name}} application. `carafe serve dist/app.js` serves it with a pool of workers;

@@ -1,21 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { NoteNotFoundError, type Note } from './note.js';
 import type { NewNote } from './notes.js';
-
-/** A note as the API shows it. */
-export interface Note {
-  id: string;
-  title: string;
-  body: string;
-  createdAt: string;
-}
-
-/** Raised when no note has the id asked for; the app answers it with 404. */
-export class NoteNotFoundError extends Error {
-  constructor(readonly id: string) {
-    super(`There is no note with id ${id}.`);
-    this.name = 'NoteNotFoundError';
-  }
-}
 
 /**
  * Notes kept in memory: each worker process has its own and they are gone on restart, which is

@@ -1,13 +1,6 @@
 import { MongoClient, ObjectId, type Collection, type WithId } from 'mongodb';
+import { NoteNotFoundError, type Note } from './note.js';
 import type { NewNote } from './notes.js';
-
-/** A note as the API shows it. */
-export interface Note {
-  id: string;
-  title: string;
-  body: string;
-  createdAt: string;
-}
 
 /** A note as stored. */
 interface NoteDocument {
@@ -15,14 +8,6 @@ interface NoteDocument {
   title: string;
   body: string;
   createdAt: Date;
-}
-
-/** Raised when no note has the id asked for; the app answers it with 404. */
-export class NoteNotFoundError extends Error {
-  constructor(readonly id: string) {
-    super(`There is no note with id ${id}.`);
-    this.name = 'NoteNotFoundError';
-  }
 }
 
 const HEX_ID = /^[0-9a-f]{24}$/i;
