@@ -13,14 +13,14 @@ import { BENCH_DIR, LINEUP } from './lineup.mjs';
 import { loadGeneratorVersion, pickLoadGenerator, pinned, runLoad } from './load.mjs';
 import { writeReport } from './report.mjs';
 import { updateReadme } from './readme.mjs';
-import { cpuTimes, stolenShare } from './steal.mjs';
+import { cpuTimes, processTreeCpuSeconds, stolenShare } from './cpu.mjs';
 import { ECHO_BODY, ECHO_JSON, HELLO, lastDynamicPath, restResponse, userResponse } from './routes.mjs';
 
 const USAGE = `Usage: npm run bench -- [options]
   --quick               short run for development (1 round, 1 s runs, a subset of servers)
-  --duration SECONDS    length of each measured run (default 2; quick 1)
-  --warmup SECONDS      warm-up run per server and scenario, 0 for none (default 2; quick 1)
-  --rounds N            rounds alternating the servers (default 6; quick 1)
+  --duration SECONDS    length of each measured run (default 1)
+  --warmup SECONDS      warm-up of all servers of a scenario at once, 0 for none (default 2; quick 1)
+  --rounds N            rounds alternating the servers (default 12; quick 1)
   --connections N       keep-alive connections held open by the load generator (default 100)
   --max-steal PERCENT   repeat a run during which the host stole more of a core than this (default 10)
   --retries N           repeats of a disturbed run before keeping the least disturbed (default 3)
@@ -111,9 +111,9 @@ function parseOptions() {
   if (values.load !== undefined && !['wrk', 'autocannon'].includes(values.load)) throw new UsageError('--load must be wrk or autocannon');
   return {
     quick,
-    duration: number('duration', quick ? 1 : 2, { integer: true, min: 1 }),
+    duration: number('duration', 1, { integer: true, min: 1 }),
     warmup: number('warmup', quick ? 1 : 2, { integer: true }), // wrk takes whole seconds
-    rounds: number('rounds', quick ? 1 : 6, { integer: true, min: 1 }),
+    rounds: number('rounds', quick ? 1 : 12, { integer: true, min: 1 }),
     connections: number('connections', 100, { integer: true, min: 1 }),
     maxSteal: number('max-steal', 10) / 100,
     retries: number('retries', quick ? 0 : 3, { integer: true }),
@@ -310,27 +310,30 @@ async function runBatch(scenarios, servers, options, ctx) {
         cpu: ctx.loadCpu,
       });
     if (options.warmup > 0) {
-      for (const proc of live) {
-        try {
-          await load(proc, options.warmup);
-        } catch (error) {
-          proc.failure = `warm-up failed: ${error.message.split('\n')[0]}`;
-          log(`  ${proc.name}: ${proc.failure}`);
-        }
-      }
+      // All servers of the batch at once: each gets a share of core 1 for the warm-up's length,
+      // plenty for V8 to optimize the request path, and the batch waits seconds, not minutes.
+      await Promise.all(
+        live.map((proc) =>
+          load(proc, options.warmup).catch((error) => {
+            proc.failure = `warm-up failed: ${error.message.split('\n')[0]}`;
+            log(`  ${proc.name}: ${proc.failure}`);
+          }),
+        ),
+      );
     }
     const baselineOf = (proc) => live.find((p) => p.server.id === 'node' && p.scenario === proc.scenario);
     /** One logged run of `proc`; null when it failed (the server is then left out). */
     const runOnce = async (proc, round) => {
       if (proc.failure) return null;
       try {
-        const result = await measure(() => load(proc, options.duration), options, ctx, proc.name);
+        const result = await measure(() => load(proc, options.duration), proc.child.pid, options, ctx, proc.name);
         if (result.non2xx > 0 || result.errors > 0) {
           result.invalid = `${result.non2xx} non-2xx responses, ${result.errors} socket errors`;
         }
         log(
           `  round ${round} ${proc.name.padEnd(26)} ${result.rps.toFixed(0).padStart(7)} req/s  ` +
             `p50 ${result.p50_ms.toFixed(2)} ms  p99 ${result.p99_ms.toFixed(2)} ms` +
+            `${result.cpu_us === null ? '' : `  ${result.cpu_us.toFixed(1)} µs CPU/req`}` +
             `${result.steal === null ? '' : `  steal ${(100 * result.steal).toFixed(0)}%`}${result.invalid ? `  (${result.invalid})` : ''}`,
         );
         return result;
@@ -362,7 +365,9 @@ async function runBatch(scenarios, servers, options, ctx) {
         const after = await runBaseline(baseline);
         last = after && { proc: baseline, result: after };
         // A run without both of its node:http neighbours has nothing to be compared with.
-        if (result && before && after) proc.runs.push({ round, ...result, baseline_rps: (before.rps + after.rps) / 2 });
+        if (result && before && after) {
+          proc.runs.push({ round, ...result, baseline_rps: (before.rps + after.rps) / 2, baseline_cpu_us: meanOrNull(before.cpu_us, after.cpu_us) });
+        }
       }
     }
   } finally {
@@ -373,15 +378,20 @@ async function runBatch(scenarios, servers, options, ctx) {
 
 /**
  * One measured run, repeated (up to --retries times) while the host stole more than
- * --max-steal of a core the run used; the attempt with the least steal is kept.
+ * --max-steal of a core the run used; the attempt with the least steal is kept. Also
+ * records the server's CPU time per request (its processes' user + system time over the
+ * requests served), or null where /proc cannot tell.
  */
-async function measure(run, options, ctx, name) {
+async function measure(run, pid, options, ctx, name) {
   const cpus = ctx.serverCpu === null ? null : [ctx.serverCpu, ctx.loadCpu];
   let best;
   for (let attempt = 0; attempt <= options.retries; attempt++) {
     const before = cpuTimes();
+    const cpuBefore = processTreeCpuSeconds(pid);
     const result = await run();
+    const cpuAfter = processTreeCpuSeconds(pid);
     result.steal = stolenShare(before, cpuTimes(), cpus);
+    result.cpu_us = cpuBefore === null || cpuAfter === null || result.requests === 0 ? null : ((cpuAfter - cpuBefore) * 1e6) / result.requests;
     if (best === undefined || (result.steal ?? 0) < (best.steal ?? 0)) best = result;
     if (result.steal === null || result.steal <= options.maxSteal) break;
     log(`  ${name}: host stole ${(100 * result.steal).toFixed(0)}% of a core during the run; ${attempt < options.retries ? 'again' : 'keeping the least disturbed run'}`);
@@ -389,9 +399,17 @@ async function measure(run, options, ctx, name) {
   return best;
 }
 
+function meanOrNull(a, b) {
+  return a === null || b === null ? null : (a + b) / 2;
+}
+
 function summarize(proc) {
   const runs = proc.runs;
-  const ratios = runs.map((run) => (proc.server.id === 'node' ? 1 : run.rps / run.baseline_rps));
+  const isBaseline = proc.server.id === 'node';
+  const ratios = runs.map((run) => (isBaseline ? 1 : run.rps / run.baseline_rps));
+  // CPU ratio: the node:http runs' CPU time per request over this server's, so that like the
+  // rps ratio, higher is better and 1 is node:http.
+  const cpuRatios = runs.map((run) => (isBaseline ? 1 : run.cpu_us && run.baseline_cpu_us ? run.baseline_cpu_us / run.cpu_us : null));
   const row = {
     scenario: proc.scenario.id,
     server: proc.server.id,
@@ -399,10 +417,13 @@ function summarize(proc) {
     p50_ms: round(median(runs.map((r) => r.p50_ms)), 3),
     p99_ms: round(median(runs.map((r) => r.p99_ms)), 3),
     ratio: round(median(ratios), 4),
+    cpu_us: round(median(runs.map((r) => r.cpu_us)), 2),
+    cpu_ratio: round(median(cpuRatios), 4),
     rounds: runs.map((r, i) => ({
       round: r.round, rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms, ratio: round(ratios[i], 4),
+      cpu_us: round(r.cpu_us, 3), cpu_ratio: round(cpuRatios[i], 4),
       steal: r.steal === null ? null : round(r.steal, 3),
-      ...(r.baseline_rps !== undefined && { baseline_rps: round(r.baseline_rps, 1) }),
+      ...(r.baseline_rps !== undefined && { baseline_rps: round(r.baseline_rps, 1), baseline_cpu_us: round(r.baseline_cpu_us, 3) }),
     })),
   };
   const invalid = runs.find((r) => r.invalid)?.invalid;
@@ -412,7 +433,7 @@ function summarize(proc) {
 }
 
 function round(value, digits) {
-  return value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits;
+  return value === null || value === undefined ? null : Math.round(value * 10 ** digits) / 10 ** digits;
 }
 
 // ——— router micro-benchmark ———
@@ -468,7 +489,7 @@ async function main() {
     for (const scenario of batch) {
       const scenarioRows = batchRows.filter((r) => r.scenario === scenario.id);
       for (const { server, reason } of unavailable) {
-        scenarioRows.push({ scenario: scenario.id, server: server.id, rps: null, p50_ms: null, p99_ms: null, ratio: null, rounds: [], note: `unavailable: ${reason}` });
+        scenarioRows.push({ scenario: scenario.id, server: server.id, rps: null, p50_ms: null, p99_ms: null, ratio: null, cpu_us: null, cpu_ratio: null, rounds: [], note: `unavailable: ${reason}` });
       }
       rows.push(...scenarioRows.sort((a, b) => order(a) - order(b)));
     }
@@ -525,12 +546,14 @@ function methodText(options, tool, pin) {
   return [
     `Each server runs as its own process${pin ? ' pinned to core 1 with taskset, the load generator pinned to core 0' : ' (not pinned: taskset or a second core is missing)'}.`,
     `Load: ${tool === 'wrk' ? 'wrk, 1 thread' : 'autocannon'}, ${options.connections} keep-alive connections, ` +
-      `${options.duration} s per run after a ${options.warmup} s warm-up per server; ${options.rounds} round(s) per scenario on one set of processes, ` +
+      `${options.duration} s per run after a ${options.warmup} s warm-up of all servers of a scenario together; ${options.rounds} round(s) per scenario on one set of processes, ` +
       'each round running every server once in serpentine order (A B C, C B A, …) with a run of node:http on the same scenario just before and after each; ' +
       'the 10- and 1000-route scenarios are measured in the same rounds.',
     `A run during which the host stole more than ${Math.round(options.maxSteal * 100)}% of either core (/proc/stat steal time) is repeated up to ${options.retries} time(s), keeping the least disturbed.`,
     'Each run is checked first: a server answering with a wrong status, type or body is left out of the scenario.',
-    'ratio = a server\'s requests/s over the mean of the node:http runs just before and after it; the table shows medians across rounds.',
+    'ratio = a server\'s requests/s over the mean of the node:http runs just before and after it; ' +
+      'CPU ratio = the same node:http runs\' CPU time per request (user + system, /proc/<pid>/stat of the server\'s process tree) over the server\'s; ' +
+      'the table shows medians across rounds.',
   ].join(' ');
 }
 

@@ -6,9 +6,9 @@ import { parseWrkOutput } from '../bench/load.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { ECHO_BODY, ECHO_JSON, lastDynamicPath, restRoutes } from '../bench/routes.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
-import { evaluateTargets, svgChart } from '../bench/report.mjs';
+import { evaluateTargets, roundSpread, svgChart } from '../bench/report.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
-import { cpuTimes, stolenShare } from '../bench/steal.mjs';
+import { cpuTimes, processTreeCpuSeconds, stolenShare } from '../bench/cpu.mjs';
 
 const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:3994/hello
   1 threads and 10 connections
@@ -73,8 +73,11 @@ describe('bench: shared routes', () => {
   });
 });
 
-function row(scenario: string, server: string, ratio: number, rps = ratio * 10000) {
-  return { scenario, server, rps, p50_ms: 1, p99_ms: 2, ratio, rounds: [{ round: 1, rps, p50_ms: 1, p99_ms: 2, ratio }] };
+function row(scenario: string, server: string, ratio: number, rps = ratio * 10000, cpuRatio = ratio) {
+  return {
+    scenario, server, rps, p50_ms: 1, p99_ms: 2, ratio, cpu_us: 20 / cpuRatio, cpu_ratio: cpuRatio,
+    rounds: [{ round: 1, rps, p50_ms: 1, p99_ms: 2, ratio, cpu_ratio: cpuRatio }],
+  };
 }
 
 function report(rows: unknown[], router?: unknown) {
@@ -113,6 +116,34 @@ describe('bench: targets', () => {
     });
   });
 
+  it('judges the same targets again on CPU-time ratios, independently of the req/s ones', () => {
+    const targets = evaluateTargets(
+      report([
+        row('hello', 'carafe', 0.8, 8000, 0.93), row('hello', 'fastify', 0.82, 8200, 0.9),
+        row('users', 'carafe', 0.8, 8000, 0.7), row('users', 'fastify', 0.7, 7000, 0.75),
+        row('routes-10', 'carafe', 0.8, 8000, 0.9), row('routes-1000', 'carafe', 0.7, 7000, 0.88),
+      ]),
+    );
+    const byTarget = Object.fromEntries(
+      targets.map((t: { target: string; status: string; cpu_status: string; cpu_measured: string }) => [t.target.slice(0, 12), [t.status, t.cpu_status]]),
+    );
+    expect(byTarget).toMatchObject({
+      '/hello: Cara': ['FAIL', 'pass'], // 0.80 < 0.85 in req/s; 0.93 ≥ 0.85 and ≥ 0.90 − 0.03 in CPU time
+      'GET /users/:': ['pass', 'FAIL'],
+      '1000 routes:': ['FAIL', 'pass'], // 0.7 / 0.8 = 0.875; 0.88 / 0.9 = 0.978
+    });
+    expect(targets[0].cpu_measured).toBe('Carafe 0.930, Fastify 0.900');
+  });
+
+  it('measures how much per-round ratios spread, per measure', () => {
+    const spread = (values: number[]) => ({
+      scenario: 'hello', server: 'carafe', rounds: values.map((v, i) => ({ round: i + 1, ratio: v, cpu_ratio: 0.9 + v / 100 })),
+    });
+    const r = report([spread([0.6, 0.8, 0.9, 1.0, 1.2]), { ...spread([1, 1, 1, 1, 1]), server: 'node' }]);
+    expect(roundSpread(r, 'ratio')).toBeCloseTo(0.2); // quartiles 0.8 and 1.0; node:http's rows are left out
+    expect(roundSpread(r, 'cpu_ratio')).toBeCloseTo(0.002);
+  });
+
   it('draws an SVG bar per measured row, with text escaped', () => {
     const svg: string = svgChart(report([row('hello', 'node', 1), row('hello', 'carafe', 0.9)]));
     expect(svg.startsWith('<svg')).toBe(true);
@@ -141,6 +172,19 @@ describe('bench: steal time', () => {
     const times = snapshot([1, 0], [1, 0]);
     expect(stolenShare(null, times, [0])).toBeNull();
     expect(stolenShare(times, times, [7])).toBeNull();
+  });
+
+  it('adds up the CPU time of a process and the processes it started', async () => {
+    // A shell whose child spins: the shell itself uses almost nothing.
+    const { spawn } = await import('node:child_process');
+    const shell = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "const t = Date.now(); while (Date.now() - t < 5000);"; true`], { detached: true });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(processTreeCpuSeconds(shell.pid)).toBeGreaterThanOrEqual(0.3);
+    } finally {
+      process.kill(-shell.pid!, 'SIGKILL'); // the shell's process group: the spinning child too
+    }
+    expect(processTreeCpuSeconds(2 ** 22 + 12345)).toBeNull(); // above Linux's pid_max: no such process
   });
 
   it('reads this machine\'s /proc/stat', () => {
