@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Environ, InputStream, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
+import type { Environ, InputStream, ResponseBody, StartResponse, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
 import { answerOnSocket, problemJson, problemResponse } from '@carafe/gateway';
 import type { Settings } from './settings.js';
 import { keepLifespan } from './wrap.js';
@@ -148,8 +148,7 @@ async function* capped(input: InputStream, limit: number): AsyncGenerator<Uint8A
  */
 export function bodyLimit(limit: number): TsgiMiddleware {
   return (app: TsgiApplication): TsgiApplication => {
-    const limited: TsgiApplication = async (environ: Environ, startResponse) => {
-      if (environ.HTTP_TRANSFER_ENCODING === undefined) return app(environ, startResponse);
+    const capAndCall = async (environ: Environ, startResponse: StartResponse): Promise<ResponseBody> => {
       environ['tsgi.input'] = capped(environ['tsgi.input'], limit);
       let started = false;
       try {
@@ -164,6 +163,10 @@ export function bodyLimit(limit: number): TsgiMiddleware {
         return [problem.body];
       }
     };
+    // Bodies with a Content-Length were checked against the limit before the app was called;
+    // those requests (and bodiless ones) go straight through, synchronously if the app is.
+    const limited: TsgiApplication = (environ, startResponse) =>
+      environ.HTTP_TRANSFER_ENCODING === undefined ? app(environ, startResponse) : capAndCall(environ, startResponse);
     return keepLifespan(limited, app);
   };
 }

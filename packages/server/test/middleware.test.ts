@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer, startup, shutdown, validator, type Environ, type TsgiApplication, type TsgiMiddleware } from '@carafe/gateway';
-import { compression, dispatcher, negotiateEncoding, proxyFix, requestId, staticFiles } from '@carafe/server';
+import { bodyLimit, compression, dispatcher, negotiateEncoding, proxyFix, requestId, staticFiles } from '@carafe/server';
 
 interface Raw {
   status: number;
@@ -83,6 +83,36 @@ describe('proxyFix', () => {
     const get = await serveWith(proxyFix({ trusted: ['10.0.0.1'] }), environApp);
     const raw = await get('/', { headers: { 'X-Forwarded-For': '198.51.100.1', 'X-Forwarded-Proto': 'https', Forwarded: 'for=192.0.2.1' } });
     expect(json(raw)).toMatchObject({ REMOTE_ADDR: '127.0.0.1', scheme: 'http' });
+  });
+});
+
+describe('bodyLimit', () => {
+  const environ = (extra: Partial<Environ>) => ({ REQUEST_METHOD: 'POST', ...extra }) as Environ;
+  const noStart = () => () => Promise.resolve();
+
+  it('passes a request without a chunked body straight through, keeping a synchronous answer synchronous', () => {
+    const answer = ['ok'];
+    const limited = bodyLimit(10)(() => answer);
+    expect(limited(environ({ CONTENT_LENGTH: '5' }), noStart)).toBe(answer);
+  });
+
+  it('caps a chunked body: past the limit the app is answered 413 before it responded', async () => {
+    const started: string[] = [];
+    async function* input() {
+      yield new TextEncoder().encode('0123456789');
+      yield new TextEncoder().encode('abc');
+    }
+    const reader: TsgiApplication = async (env) => {
+      for await (const chunk of env['tsgi.input']) void chunk;
+      return ['unreachable'];
+    };
+    const body = await bodyLimit(10)(reader)(environ({ HTTP_TRANSFER_ENCODING: 'chunked', 'tsgi.input': input() }), (status) => {
+      started.push(status);
+      return () => Promise.resolve();
+    });
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatch(/^413 /);
+    expect(JSON.parse(String((body as string[])[0]))).toMatchObject({ status: 413 });
   });
 });
 
