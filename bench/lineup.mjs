@@ -64,6 +64,17 @@ export const LINEUP = [
     check: async () => null,
   },
   {
+    // The same server as node:http, in a second process, measured like every other server:
+    // its ratio would be 1.00 on a machine without noise, so how far it lands from 1.00 shows
+    // how large a difference the run can tell apart from the machine's noise.
+    id: 'node-control',
+    package: 'node',
+    label: 'node:http again (control)',
+    version: () => process.versions.node,
+    start: nodeServer('node.mjs'),
+    check: async () => null,
+  },
+  {
     id: 'carafe',
     package: '@carafe/core',
     label: 'Carafe (in-process)',

@@ -135,6 +135,8 @@ function markdown(report, name) {
     );
   }
   lines.push('');
+  const control = controlSummary(report);
+  if (control) lines.push(control, '');
   if (report.router) {
     lines.push('## Route lookup micro-benchmark', '');
     if (report.router.error) {
@@ -171,7 +173,7 @@ function wrap(text, width) {
   return out;
 }
 
-const COLORS = { node: '#4b5563', carafe: '#8e2c48', 'carafe-serve': '#c0587a' };
+const COLORS = { node: '#4b5563', 'node-control': '#9ca3af', carafe: '#8e2c48', 'carafe-serve': '#c0587a' };
 const PEER_COLOR = '#7a9cc6';
 
 /** Horizontal bar chart of each server's ratio to raw node:http, one group per scenario. */
@@ -269,6 +271,8 @@ export function readmeSection(report) {
     ...ratioTable(report, servers, 'cpu_ratio'),
     '',
   );
+  const control = controlSummary(report);
+  if (control) lines.push(control, '');
   if (report.router?.results) {
     const parts = report.router.results.map(
       (l) => `${l.routes} routes ${fmt(l.carafe_ns, 0)} ns vs find-my-way ${fmt(l.findmyway_ns, 0)} ns (${fmt(l.ratio, 2)}×)`,
@@ -278,6 +282,22 @@ export function readmeSection(report) {
   lines.push(...targetTable(report.targets, 'target'));
   lines.push('', '![Requests/s relative to raw node:http](bench/results/latest.svg)', '');
   return lines.join('\n');
+}
+
+/**
+ * What the control (node:http measured against itself, in a second process) says about the
+ * run's resolution, or null when it was not run.
+ */
+export function controlSummary(report) {
+  const rows = report.rows.filter((r) => r.server === 'node-control' && r.ratio !== null);
+  if (rows.length === 0) return null;
+  const range = (key) => {
+    const values = rows.map((r) => r[key]).filter((v) => typeof v === 'number');
+    return values.length ? `${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)}` : '—';
+  };
+  return `**Control.** node:http measured against itself (a second process, run like any other server) came out at ` +
+    `${range('ratio')} in req/s and ${range('cpu_ratio')} in CPU time across the scenarios, where a machine without noise ` +
+    'would give 1.00: differences between servers smaller than that gap are within the noise of this run.';
 }
 
 /** The median, over the rows measured against node:http, of the interquartile range of their per-round `key` ratios. */
@@ -313,6 +333,7 @@ function ratioTable(report, servers, key) {
 
 const README_LABELS = {
   node: 'node:http',
+  'node-control': 'node:http again (control)',
   carafe: 'Carafe',
   'carafe-serve': 'carafe serve -w 1',
   fastify: 'Fastify',

@@ -504,7 +504,7 @@ async function main() {
 
   const versions = { node: process.versions.node, [tool]: loadGeneratorVersion(tool) };
   for (const server of options.servers) {
-    if (server.id !== 'node') versions[server.package] = server.version() ?? 'not installed';
+    if (server.package !== 'node') versions[server.package] = server.version() ?? 'not installed';
   }
   if (router?.versions) Object.assign(versions, router.versions);
 

@@ -6,7 +6,7 @@ import { parseWrkOutput } from '../bench/load.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { ECHO_BODY, ECHO_JSON, lastDynamicPath, restRoutes } from '../bench/routes.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
-import { evaluateTargets, roundSpread, svgChart } from '../bench/report.mjs';
+import { controlSummary, evaluateTargets, roundSpread, svgChart } from '../bench/report.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { cpuTimes, processTreeCpuSeconds, stolenShare } from '../bench/cpu.mjs';
 
@@ -133,6 +133,12 @@ describe('bench: targets', () => {
       '1000 routes:': ['FAIL', 'pass'], // 0.7 / 0.8 = 0.875; 0.88 / 0.9 = 0.978
     });
     expect(targets[0].cpu_measured).toBe('Carafe 0.930, Fastify 0.900');
+  });
+
+  it('reports how far the control (node:http against itself) landed from 1.00', () => {
+    expect(controlSummary(report([row('hello', 'carafe', 0.9)]))).toBeNull();
+    const text: string = controlSummary(report([row('hello', 'node-control', 0.93, 9300, 0.98), row('users', 'node-control', 1.04, 10400, 1.01)]));
+    expect(text).toContain('0.93–1.04 in req/s and 0.98–1.01 in CPU time');
   });
 
   it('measures how much per-round ratios spread, per measure', () => {
