@@ -44,7 +44,7 @@ const MEASURES = [
  * The issue's targets, each judged on this run: `pass`, `FAIL`, or `n/a` when the run
  * lacks a number it needs (a server or scenario left out, or not built). `status` judges
  * the requests/s ratios the issue defines; `cpu_status` the same targets on CPU-time ratios,
- * which the host's steal time does not move.
+ * which time stolen by the host does not lower.
  */
 export function evaluateTargets(report) {
   const [byRate, byCpu] = MEASURES.map((measure) => targetsOn(report, measure));
@@ -264,9 +264,9 @@ export function readmeSection(report) {
   lines.push(
     'The same runs measured in CPU time per request (node:http\'s over the server\'s, from `/proc`: the',
     'server\'s processes\' user + system time over the requests served). Time the host steals from the',
-    'VM is not charged to the server\'s processes, so these ratios move less from run to run: in this',
-    `run, the typical interquartile range of one server's per-round ratios was ${fmt(rateSpread, 2)} in req/s`,
-    `and ${fmt(cpuSpread, 2)} in CPU time.`,
+    'VM is not charged to the server\'s processes, but a core the host slows down still is: in this run,',
+    `the typical interquartile range of one server's per-round ratios was ${fmt(rateSpread, 2)} in req/s and`,
+    `${fmt(cpuSpread, 2)} in CPU time.`,
     '',
     ...ratioTable(report, servers, 'cpu_ratio'),
     '',
