@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './lineup.mjs';
+import { median, quantile } from './stats.mjs';
 
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 
@@ -11,13 +12,6 @@ const fmtInt = (value) => (value === null || value === undefined ? '—' : Math.
 
 function rowOf(report, scenario, server) {
   return report.rows.find((r) => r.scenario === scenario && r.server === server && r.note === undefined);
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -293,7 +287,9 @@ export function controlSummary(report) {
   if (rows.length === 0) return null;
   const range = (key) => {
     const values = rows.map((r) => r[key]).filter((v) => typeof v === 'number');
-    return values.length ? `${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)}` : '—';
+    if (values.length === 0) return '—';
+    const [low, high] = [fmt(Math.min(...values), 2), fmt(Math.max(...values), 2)];
+    return low === high ? low : `${low}–${high}`;
   };
   return `**Control.** node:http measured against itself (a second process, run like any other server) came out at ` +
     `${range('ratio')} in req/s and ${range('cpu_ratio')} in CPU time across the scenarios, where a machine without noise ` +
@@ -308,14 +304,7 @@ export function roundSpread(report, key) {
       const values = row.rounds.map((r) => r[key]).filter((v) => typeof v === 'number').sort((a, b) => a - b);
       return values.length >= 4 ? quantile(values, 0.75) - quantile(values, 0.25) : null;
     });
-  return median(spreads.filter((v) => v !== null));
-}
-
-/** Linear-interpolated quantile of sorted values. */
-function quantile(sorted, q) {
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low] + (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]) * (at - low);
+  return median(spreads);
 }
 
 function ratioTable(report, servers, key) {

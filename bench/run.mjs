@@ -14,6 +14,7 @@ import { loadGeneratorVersion, pickLoadGenerator, pinned, runLoad } from './load
 import { writeReport } from './report.mjs';
 import { updateReadme } from './readme.mjs';
 import { cpuTimes, processTreeCpuSeconds, stolenShare } from './cpu.mjs';
+import { median } from './stats.mjs';
 import { ECHO_BODY, ECHO_JSON, HELLO, lastDynamicPath, restResponse, userResponse } from './routes.mjs';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -51,13 +52,6 @@ const SCENARIOS = [
 
 function log(message) {
   process.stderr.write(`${message}\n`);
-}
-
-function median(values) {
-  const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 class UsageError extends Error {}
