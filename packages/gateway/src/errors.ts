@@ -41,3 +41,29 @@ export class ClientDisconnected extends Error {
     this.name = 'ClientDisconnected';
   }
 }
+
+/**
+ * An error that carries the HTTP status a client should get for it (400–599), thrown by a server
+ * or middleware where a request breaks a limit the application cannot see coming: reading
+ * `tsgi.input` past the body limit throws one with status 413 (§2.5). Frameworks answer it with
+ * its status instead of a 500; a server that receives it from an application answers the same.
+ */
+export class HttpStatusError extends Error {
+  /** The status to answer with, 400–599. */
+  readonly status: number;
+
+  constructor(status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`HttpStatusError status must be 400-599, got ${status}`);
+    this.name = 'HttpStatusError';
+    this.status = status;
+  }
+}
+
+/** The body (or the request) exceeded a size limit the server enforces: 413 (§2.5). */
+export class BodyTooLargeError extends HttpStatusError {
+  constructor(limit: number) {
+    super(413, `The request body exceeds ${limit} bytes.`);
+    this.name = 'BodyTooLargeError';
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * Header rules shared by the node:http binding and the validator, so that both
- * enforce exactly the same thing (docs/tsgi.md §3.3).
+ * enforce exactly the same thing (docs/tsgi.md §3.2, §3.3).
  */
 import type { HeaderList } from './types.js';
 
@@ -21,7 +21,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, obs-text, space and tab. CR, LF and NUL are what matter:
 // they would let a value start a new header line or end the head early.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const STATUS = /^([1-9]\d\d) ([\t\x20-\x7e\x80-\xff]*)$/;
 
 /** Is `name` an HTTP token (RFC 9110 §5.6.2)? */
 export function isToken(name: string): boolean {
@@ -54,22 +53,16 @@ export function lowerName(name: string): string {
   return VALID_NAMES.get(name) ?? name.toLowerCase();
 }
 
-const STATUS_CODES = new Map<string, number>();
-
 /**
- * Parses a status such as `"200 OK"` into its code, or returns the rule broken as a string.
- * Only final statuses are valid: an application cannot send an interim (1xx) response (§3.3).
+ * Checks a response's status: an integer 200–599. An application cannot send an interim (1xx)
+ * response; those are the server's (§3.2). Returns the rule broken, or `undefined`.
  */
-export function parseStatus(status: unknown): number | string {
-  if (typeof status !== 'string') return `§3.3 status must be a string such as "200 OK", got ${typeof status}`;
-  const cached = STATUS_CODES.get(status);
-  if (cached !== undefined) return cached;
-  const match = STATUS.exec(status);
-  if (match === null) return `§3.3 status ${JSON.stringify(status)} is not "<3-digit code> <reason>"`;
-  const code = Number(match[1]);
-  if (code < 200 || code > 599) return `§3.3 status ${code} is not a final status (200-599)`;
-  if (STATUS_CODES.size < CACHE_MAX) STATUS_CODES.set(status, code);
-  return code;
+export function statusProblem(status: unknown): string | undefined {
+  if (typeof status !== 'number' || !Number.isInteger(status)) {
+    return `§3.2 status must be an integer such as 200, got ${typeof status === 'string' ? JSON.stringify(status) : typeof status}`;
+  }
+  if (status < 200 || status > 599) return `§3.2 status ${status} is not a final status (200-599)`;
+  return undefined;
 }
 
 /** Checks a whole header list; returns the first rule broken, if any. */

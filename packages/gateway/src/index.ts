@@ -1,9 +1,10 @@
 export type * from './types.js';
-export { ClientDisconnected, TsgiComplianceError } from './errors.js';
+export { BodyTooLargeError, ClientDisconnected, HttpStatusError, TsgiComplianceError } from './errors.js';
 export { validator } from './validator.js';
 export { HOP_BY_HOP } from './headers.js';
-export { createServer, serve, toNodeListener } from './node.js';
-export type { BindingOptions, ListenOptions, NodeListener, ServerOptions } from './node.js';
-export type { FinishedRecord } from './respond.js';
+export { callApp, discardBody, headerValue, keepLifespan, mapResponse, withHeader } from './compose.js';
+export { createServer, serve, toNodeListener } from './binding.js';
+export type { BindingOptions, ListenOptions, NodeListener, ServerOptions } from './binding.js';
+export type { FinishedRecord } from './exchange.js';
 export { shutdown, startup } from './lifespan.js';
 export { answerOnSocket, problemJson, problemResponse, statusLine } from './problem.js';

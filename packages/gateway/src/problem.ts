@@ -5,9 +5,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HeaderList } from './types.js';
+import type { TsgiResponse } from './types.js';
 
-/** `413` → `"413 Content Too Large"`, the form `startResponse` takes. */
+/** `413` → `"413 Content Too Large"`: a status line's code and reason phrase. */
 export function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 }
@@ -19,16 +19,16 @@ export function problemJson(status: number, detail?: string): string {
   return JSON.stringify(problem);
 }
 
-/** Status line, headers and body of a problem response, ready for `startResponse`. */
-export function problemResponse(status: number, detail?: string): { status: string; headers: HeaderList; body: Buffer } {
+/** A problem response for `status`, ready to return from an application or middleware. */
+export function problemResponse(status: number, detail?: string): TsgiResponse & { body: [Buffer] } {
   const body = Buffer.from(problemJson(status, detail));
   return {
-    status: statusLine(status),
+    status,
     headers: [
       ['Content-Type', 'application/problem+json'],
       ['Content-Length', String(body.length)],
     ],
-    body,
+    body: [body],
   };
 }
 

@@ -16,20 +16,6 @@ export type ResponseBody = Iterable<Chunk> | AsyncIterable<Chunk>;
 /** Response headers: an ordered list of `[name, value]` pairs; names may repeat (e.g. Set-Cookie). */
 export type HeaderList = Array<[name: string, value: string]>;
 
-/**
- * The legacy imperative write channel returned by `startResponse` (§3.3).
- * Chunks written here are sent before any chunk of the returned body.
- * The returned promise resolves when the chunk has been handed to the transport.
- */
-export type Write = (chunk: Chunk) => Promise<void>;
-
-/**
- * Begins the response (§3.3). `status` is `"<3-digit code> <reason>"`, e.g. `"200 OK"`.
- * It may be called once; a second call is allowed only with `error` set and only before
- * any byte of the response was sent, and replaces the pending status and headers.
- */
-export type StartResponse = (status: string, headers: HeaderList, error?: unknown) => Write;
-
 /** Where an application writes diagnostics (`tsgi.errors`, §2.3). */
 export interface ErrorStream {
   write(message: string): void;
@@ -92,9 +78,25 @@ export interface Lifespan {
   shutdown?(): void | Promise<void>;
 }
 
-/** A TSGI application (§3). */
+/**
+ * What an application returns (§3.2): the status, the header list and the body, together.
+ * A plain object; the server reads each field once, after the application returned it.
+ */
+export interface TsgiResponse {
+  /** The status code, an integer 200–599. The reason phrase is the server's business. */
+  status: number;
+  /** The response headers, in order. No hop-by-hop headers (§3.3). */
+  headers: HeaderList;
+  /** The body: `[]` for none, `[text]` for one chunk, any (async) iterable to stream. */
+  body: ResponseBody;
+}
+
+/** An application's result: the response, or a promise of it. */
+export type TsgiResult = TsgiResponse | Promise<TsgiResponse>;
+
+/** A TSGI application (§3): called once per request with its environ, returns the response. */
 export interface TsgiApplication {
-  (environ: Environ, startResponse: StartResponse): ResponseBody | Promise<ResponseBody>;
+  (environ: Environ): TsgiResult;
   lifespan?: Lifespan;
 }
 

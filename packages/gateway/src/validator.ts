@@ -3,12 +3,13 @@
  * against the MUSTs of docs/tsgi.md, in the spirit of Python's `wsgiref.validate`.
  * A broken rule throws a {@link TsgiComplianceError} whose message starts with the
  * section stating it. Meant for tests and development, not for production: it wraps
- * every piece of the exchange.
+ * every piece of the exchange — the environ and `tsgi.input` the server gives, the response
+ * the application returns, and how the server iterates and closes its body.
  */
 import { enforce } from './errors.js';
 import { environProblem } from './environ-rules.js';
-import { declaredLength, headerListProblem, parseStatus } from './headers.js';
-import type { Chunk, Environ, ErrorStream, HeaderList, Lifespan, ResponseBody, StartResponse, TsgiApplication, Write } from './types.js';
+import { declaredLength, headerListProblem, statusProblem } from './headers.js';
+import type { Chunk, Environ, ErrorStream, Lifespan, ResponseBody, TsgiApplication, TsgiResponse } from './types.js';
 
 type AnyIterator = Iterator<Chunk> | AsyncIterator<Chunk>;
 
@@ -35,18 +36,16 @@ export function validator(app: TsgiApplication): TsgiApplication {
   }
   const phase = { started: false, stopped: false };
 
-  const validated: TsgiApplication = (environ, startResponse) => {
+  const validated: TsgiApplication = (environ) => {
     if (phase.stopped) enforce('§4 the server called the application after shutdown');
     enforce(environProblem(environ));
-    if (typeof startResponse !== 'function') enforce('§3.3 startResponse must be a function');
-    const exchange = new CheckedExchange(environ, startResponse);
     environ['tsgi.input'] = checkedInput(environ);
     environ['tsgi.errors'] = checkedErrors(environ['tsgi.errors']);
-    const result = app(environ, exchange.startResponse);
+    const result = app(environ) as unknown;
     if (result !== null && typeof result === 'object' && typeof (result as Partial<Promise<unknown>>).then === 'function') {
-      return (result as Promise<ResponseBody>).then((body) => exchange.checkBody(body));
+      return (result as Promise<unknown>).then((response) => checkResponse(environ, response));
     }
-    return exchange.checkBody(result as ResponseBody);
+    return checkResponse(environ, result);
   };
 
   const checkedLifespan: Lifespan = {
@@ -66,68 +65,59 @@ export function validator(app: TsgiApplication): TsgiApplication {
   return validated;
 }
 
+/**
+ * Checks what the application returned (§3.2, §3.3, §3.7) and returns it for the server, the
+ * body wrapped so that the server's iteration and the chunks are checked as they pass.
+ */
+function checkResponse(environ: Environ, response: unknown): TsgiResponse {
+  if (response === null || typeof response !== 'object' || Array.isArray(response)) {
+    enforce(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}`);
+  }
+  const { status, headers, body } = response as TsgiResponse;
+  enforce(statusProblem(status));
+  enforce(headerListProblem(headers));
+  const declared = declaredLength(headers);
+  if (typeof declared === 'string') enforce(declared);
+  const exchange = new CheckedExchange(environ, status, declared as number);
+  return { status, headers, body: exchange.checkBody(body) };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array (a body, not a response)';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}
+
 class CheckedExchange {
   private readonly environ: Environ;
-  private readonly serverStartResponse: StartResponse;
   private readonly errors: ErrorStream;
-  private started = false;
-  private declared = -1;
-  private status = 0;
+  private readonly status: number;
+  private readonly declared: number;
   private sent = 0;
-  /** A chunk has been passed to the server: the response has begun. */
-  private committed = false;
-  private complete = false;
-  private headers: HeaderList = [];
-  private snapshot = '';
 
-  constructor(environ: Environ, startResponse: StartResponse) {
+  constructor(environ: Environ, status: number, declared: number) {
     this.environ = environ;
-    this.serverStartResponse = startResponse;
     this.errors = environ['tsgi.errors'];
+    this.status = status;
+    this.declared = declared;
   }
 
-  readonly startResponse: StartResponse = (status: string, headers: HeaderList, error?: unknown): Write => {
-    if (this.started && error === undefined) enforce('§3.3 startResponse called twice without error');
-    const code = parseStatus(status);
-    if (typeof code === 'string') enforce(code);
-    enforce(headerListProblem(headers));
-    const declared = declaredLength(headers);
-    if (typeof declared === 'string') enforce(declared);
-    const retry = this.started;
-    this.started = true;
-    this.status = code as number;
-    this.declared = declared as number;
-    this.headers = headers;
-    this.snapshot = JSON.stringify(headers);
-    const write = this.serverStartResponse(status, headers, error);
-    if (retry && this.committed) enforce('§3.3 the server must rethrow the error given to startResponse once the response has begun');
-    if (typeof write !== 'function') enforce('§3.3 startResponse must return a write function');
-    return (chunk: Chunk) => {
-      if (this.complete) enforce('§3.5 write called after the body was complete');
-      this.checkChunk(chunk);
-      const written = write(chunk) as unknown;
-      if (written === null || typeof written !== 'object' || typeof (written as Partial<Promise<void>>).then !== 'function') {
-        enforce('§3.5 write must return a Promise');
-      }
-      return written as Promise<void>;
-    };
-  };
-
-  checkBody(body: ResponseBody): ResponseBody {
+  checkBody(body: unknown): ResponseBody {
     if (typeof body === 'string' || body instanceof Uint8Array) {
-      enforce('§3.2 application must return an Iterable or AsyncIterable of chunks, not a single string or Uint8Array');
+      enforce('§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array (wrap it: [chunk])');
     }
-    if (body === null || typeof body !== 'object') enforce('§3.2 application must return an Iterable or AsyncIterable of chunks');
+    if (body === null || typeof body !== 'object') enforce(`§3.2 body must be an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
     if (Array.isArray(body)) {
       // Checked now and returned as is, so the server's handling of arrays is what gets tested.
       for (const chunk of body as unknown[]) this.checkChunk(chunk);
       this.checkEnd();
-      return body;
+      return body as Chunk[];
     }
     const asyncFactory = (body as Partial<AsyncIterable<Chunk>>)[Symbol.asyncIterator];
     const syncFactory = (body as Partial<Iterable<Chunk>>)[Symbol.iterator];
     if (typeof asyncFactory !== 'function' && typeof syncFactory !== 'function') {
-      enforce('§3.2 application must return an Iterable or AsyncIterable of chunks');
+      enforce(`§3.2 body must be an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
     }
     let iterated = false;
     const open = (): AnyIterator => {
@@ -143,30 +133,20 @@ class CheckedExchange {
 
   /** An application chunk on its way to the server. */
   checkChunk(chunk: unknown): void {
-    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) enforce('§3.2 body chunks must be Uint8Array or string');
-    if (!this.started) enforce('§3.3 startResponse must be called before the first body chunk');
-    this.checkHeadersUnchanged();
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) enforce(`§3.2 body chunks must be Uint8Array or string, got ${describe(chunk)}`);
     const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
     if (length === 0) return;
     if (this.status === 204 || this.status === 304) enforce(`§3.7 a ${this.status} response must not have a body`);
     this.sent += length;
-    this.committed = true;
     if (this.declared !== -1 && this.sent > this.declared) enforce(`§3.7 body is longer than its Content-Length of ${this.declared} bytes`);
   }
 
   /** The body is complete. */
   checkEnd(): void {
-    this.complete = true;
-    if (!this.started) enforce('§3.3 startResponse must be called before the body ends');
-    this.checkHeadersUnchanged();
     const head = this.environ.REQUEST_METHOD === 'HEAD' && this.sent === 0;
     if (this.declared !== -1 && this.sent < this.declared && !head && this.status !== 304) {
       enforce(`§3.7 body ended after ${this.sent} of its Content-Length of ${this.declared} bytes`);
     }
-  }
-
-  private checkHeadersUnchanged(): void {
-    if (JSON.stringify(this.headers) !== this.snapshot) enforce('§3.3 the header list changed after it was passed to startResponse');
   }
 
   watch(iterator: object): object {

@@ -1,17 +1,17 @@
 /**
- * One request/response exchange on node:http: `startResponse`, the legacy `write`, and
- * sending the body the application returned (docs/tsgi.md §3, §6).
+ * One request/response exchange on node:http: checking the response the application returned
+ * and sending it (docs/tsgi.md §3, §6).
  *
  * The common case — a body that is an array of one chunk — goes out as one
  * `writeHead` + `end(chunk)` with a Content-Length, which Node sends in one write.
  * Other bodies are pulled chunk by chunk with backpressure.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientDisconnected, complianceError, describeError } from './errors.js';
-import { declaredLength, headerListProblem, parseStatus } from './headers.js';
+import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
+import { declaredLength, headerListProblem, statusProblem } from './headers.js';
 import type { RequestBody } from './input.js';
 import { RequestAbort } from './signal.js';
-import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, Write } from './types.js';
+import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, TsgiResponse } from './types.js';
 import { problemResponse } from './problem.js';
 
 /** What {@link BindingOptions.onFinished} receives, once per request. */
@@ -50,17 +50,14 @@ type Iter = Iterator<Chunk> | AsyncIterator<Chunk>;
 export class Exchange {
   environ!: Environ;
   readonly abort = new RequestAbort();
-  input: RequestBody | undefined;
 
   private readonly settings: ExchangeSettings;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
   private readonly startTime: bigint;
   private status = 0;
-  private reason = '';
   private headers: HeaderList | undefined;
   private declared = -1;
-  private streaming = false;
   private noBody: boolean;
   private bytesSent = 0;
   private error: unknown = undefined;
@@ -95,42 +92,28 @@ export class Exchange {
     return this.bodyDone && this.iterator === undefined && this.res.writableEnded;
   }
 
-  /** The `startResponse` callable handed to the application (§3.3). */
-  readonly startResponse = (status: string, headers: HeaderList, error?: unknown): Write => {
-    if (this.headers !== undefined) {
-      if (error === undefined) throw complianceError('§3.3 startResponse called twice without error');
-      // Too late to replace the response: give the application its error back (§3.3).
-      if (this.res.headersSent) throw error;
+  /** Checks and sends the response the application returned (§3.2). */
+  send(response: TsgiResponse): void {
+    if (response === null || typeof response !== 'object') {
+      this.fail(complianceError(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}`));
+      return;
     }
-    const code = parseStatus(status);
-    if (typeof code === 'string') throw complianceError(code);
-    const problem = headerListProblem(headers);
-    if (problem !== undefined) throw complianceError(problem);
+    const { status, headers, body } = response;
+    const problem = statusProblem(status) ?? headerListProblem(headers);
+    if (problem !== undefined) {
+      this.fail(complianceError(problem));
+      return;
+    }
     const declared = declaredLength(headers);
-    if (typeof declared === 'string') throw complianceError(declared);
-    this.status = code;
-    this.reason = status.slice(4);
+    if (typeof declared === 'string') {
+      this.fail(complianceError(declared));
+      return;
+    }
+    this.status = status;
     this.headers = headers;
     this.declared = declared;
-    this.noBody = this.req.method === 'HEAD' || code === 204 || code === 304;
-    return this.write;
-  };
-
-  /** The legacy `write` (§3.5): sends the head if needed, then the chunk. */
-  readonly write: Write = (chunk: Chunk): Promise<void> => {
-    if (this.headers === undefined) return Promise.reject(complianceError('§3.5 write called before startResponse'));
-    if (this.bodyDone) return Promise.reject(complianceError('§3.5 write called after the body was complete'));
-    if (!this.streaming) this.beginStream();
-    try {
-      return this.writeChunk(chunk);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  };
-
-  /** Sends what the application returned. */
-  send(body: ResponseBody): void {
-    if (Array.isArray(body) && !this.streaming && !this.closed) {
+    this.noBody = this.noBody || status === 204 || status === 304;
+    if (Array.isArray(body) && !this.closed) {
       this.sendWhole(body as Chunk[]);
       return;
     }
@@ -146,30 +129,41 @@ export class Exchange {
     else void this.pump(iterator);
   }
 
-  /** The application failed: a 500 if nothing was sent yet, else cut the connection (§3.6). */
+  /**
+   * The application failed (§3.6). Before anything was sent: a 500, or the status an
+   * {@link HttpStatusError} carries (a limit the server enforced, not the application's fault,
+   * so not logged); after: the connection is cut. A client that went away is not logged either.
+   */
   fail(error: unknown): void {
     this.error = error;
-    if (!(error instanceof ClientDisconnected)) this.log(error);
+    const clients = error instanceof HttpStatusError;
+    if (!clients && !(error instanceof ClientDisconnected)) this.log(error);
     const res = this.res;
     if (!this.closed) {
-      if (!res.headersSent) this.respondWith(500, PROBLEM_500);
-      else this.cutConnection();
+      if (res.headersSent) this.cutConnection();
+      else if (clients) {
+        // The body was not read to its end: its framing can no longer be trusted, so close.
+        if (!this.req.complete) res.shouldKeepAlive = false;
+        this.respondWith(problemResponse(error.status, error.message));
+      } else this.respondWith(PROBLEM_500);
     }
     void this.finishBody();
   }
 
   /** The request target could not be decoded: answer 400 without calling the application. */
   rejectTarget(): void {
-    this.respondWith(400, PROBLEM_400);
+    this.respondWith(PROBLEM_400);
     this.bodyDone = true;
   }
 
-  private respondWith(status: number, problem: ReturnType<typeof problemResponse>): void {
+  private respondWith(problem: TsgiResponse & { body: [Buffer] }): void {
+    const status = problem.status;
+    const noBody = this.noBodyFor(status);
     this.status = status;
     this.headers = problem.headers;
-    this.bytesSent = this.noBodyFor(status) ? 0 : problem.body.length;
+    this.bytesSent = noBody ? 0 : problem.body[0].length;
     this.res.writeHead(status, problem.headers);
-    this.res.end(this.noBodyFor(status) ? undefined : problem.body);
+    this.res.end(noBody ? undefined : problem.body[0]);
   }
 
   private noBodyFor(status: number): boolean {
@@ -178,11 +172,7 @@ export class Exchange {
 
   /** A body whose every chunk is known now: one head, one write, exact Content-Length. */
   private sendWhole(chunks: Chunk[]): void {
-    const headers = this.headers;
-    if (headers === undefined) {
-      this.fail(complianceError('§3.3 application returned without calling startResponse'));
-      return;
-    }
+    const headers = this.headers!;
     let length = 0;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i];
@@ -200,7 +190,7 @@ export class Exchange {
     const res = this.res;
     const noBody = this.noBody;
     const sendLength = this.declared === -1 && !(this.status === 204 || this.status === 304);
-    res.writeHead(this.status, this.reason, sendLength ? withLength(headers, length) : headers);
+    res.writeHead(this.status, sendLength ? withLength(headers, length) : headers);
     this.bodyDone = true;
     if (noBody || length === 0) {
       res.end();
@@ -219,8 +209,7 @@ export class Exchange {
   }
 
   private beginStream(): void {
-    this.streaming = true;
-    this.res.writeHead(this.status, this.reason, this.headers);
+    this.res.writeHead(this.status, this.headers);
   }
 
   private writeChunk(chunk: Chunk): Promise<void> {
@@ -241,21 +230,18 @@ export class Exchange {
   private async pump(iterator: Iter): Promise<void> {
     try {
       let step = await iterator.next();
-      if (this.headers === undefined) throw complianceError('§3.3 application returned without calling startResponse');
-      if (!this.streaming) {
-        if (step.done) return this.sendWhole([]);
-        // Peek at the second chunk: if the body turns out to be a single chunk, it is
-        // sent with a Content-Length. An async body gets until the next turn of the event
-        // loop to say so; after that the first chunk goes out and streaming begins.
-        const first = step.value;
-        const second = iterator.next();
-        const peeked = isPromiseLike(second) ? await Promise.race([second, nextTurn()]) : second;
-        if (peeked !== NOT_YET && peeked.done) return this.sendWhole([first]);
-        if (this.closed) return;
-        this.beginStream();
-        await this.writeChunk(first);
-        step = peeked === NOT_YET ? await second : peeked;
-      }
+      if (step.done) return this.sendWhole([]);
+      // Peek at the second chunk: if the body turns out to be a single chunk, it is
+      // sent with a Content-Length. An async body gets until the next turn of the event
+      // loop to say so; after that the first chunk goes out and streaming begins.
+      const first = step.value;
+      const second = iterator.next();
+      const peeked = isPromiseLike(second) ? await Promise.race([second, nextTurn()]) : second;
+      if (peeked !== NOT_YET && peeked.done) return this.sendWhole([first]);
+      if (this.closed) return;
+      this.beginStream();
+      await this.writeChunk(first);
+      step = peeked === NOT_YET ? await second : peeked;
       while (!step.done && !this.closed) {
         await this.writeChunk(step.value);
         if (this.closed) break;

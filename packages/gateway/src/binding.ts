@@ -8,8 +8,8 @@ import type { Socket } from 'node:net';
 import { BadRequestTarget, buildEnviron, type EnvironDefaults } from './environ.js';
 import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
 import { shutdown, startup } from './lifespan.js';
-import { Exchange, type ExchangeSettings, type FinishedRecord } from './respond.js';
-import type { ErrorStream, ResponseBody, TsgiApplication } from './types.js';
+import { Exchange, type ExchangeSettings, type FinishedRecord } from './exchange.js';
+import type { ErrorStream, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
 import { answerOnSocket } from './problem.js';
 
 /** How the binding presents requests to the application. */
@@ -28,8 +28,19 @@ export interface BindingOptions {
   onFinished?: (record: FinishedRecord) => void;
 }
 
-/** Options of the underlying `http.Server`. */
-export type ServerOptions = http.ServerOptions;
+/**
+ * Options of the underlying `http.Server`, plus the seams a server process (such as
+ * `carafe serve`) uses to put its own checks in front of the binding.
+ */
+export interface ServerOptions extends http.ServerOptions {
+  /**
+   * Called first for every request (and every `Expect: 100-continue` request). Return `false`
+   * after answering `res` yourself (a limit was broken) to keep the request from the app.
+   */
+  admit?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Replaces the binding's `clientError` handler (requests Node's parser refuses, timeouts). */
+  onClientError?: (error: Error & { code?: string }, socket: Socket) => void;
+}
 
 /** A `'request'` listener for `node:http`. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -46,9 +57,17 @@ export function toNodeListener(app: TsgiApplication, options: BindingOptions = {
  */
 export function createServer(app: TsgiApplication, options: BindingOptions & ServerOptions = {}): http.Server {
   const binding = new Binding(app, options);
-  const server = http.createServer(options, (req, res) => binding.handle(req, res, false));
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => binding.handle(req, res, true));
-  server.on('clientError', answerClientError);
+  const admit = options.admit;
+  const server =
+    admit === undefined
+      ? http.createServer(options, (req, res) => binding.handle(req, res, false))
+      : http.createServer(options, (req, res) => {
+          if (admit(req, res)) binding.handle(req, res, false);
+        });
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (admit === undefined || admit(req, res)) binding.handle(req, res, true);
+  });
+  server.on('clientError', options.onClientError ?? answerClientError);
   return server;
 }
 
@@ -131,29 +150,37 @@ class Binding {
     if (!exchange.settled || this.settings.onFinished !== undefined) exchange.watchClose();
   }
 
+  /**
+   * One request, in order:
+   * 1. build the environ (a target that does not decode is answered 400 without the app);
+   * 2. give it the request body as `tsgi.input` when there is one;
+   * 3. call the application;
+   * 4. send the response it returned — now, or when its promise settles; an exception at any
+   *    point becomes `Exchange.fail` (a 500, or the status an `HttpStatusError` carries).
+   */
   private run(exchange: Exchange, req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
+    let environ;
     try {
-      exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
+      environ = exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
     } catch (error) {
       if (!(error instanceof BadRequestTarget)) throw error;
       exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort, false);
       exchange.rejectTarget();
       return;
     }
-    const environ = exchange.environ;
-    if (hasBody(req)) environ['tsgi.input'] = exchange.input = new RequestBody(req, res, awaitingContinue);
-    let body: ResponseBody | Promise<ResponseBody>;
+    if (hasBody(req)) environ['tsgi.input'] = new RequestBody(req, res, awaitingContinue);
+    let result: TsgiResult;
     try {
-      body = this.app(environ, exchange.startResponse);
+      result = this.app(environ);
     } catch (error) {
       exchange.fail(error);
       return;
     }
-    if (body != null && typeof (body as Partial<Promise<ResponseBody>>).then === 'function') {
-      (body as Promise<ResponseBody>).then(
-        (resolved) => exchange.send(resolved),
+    if (result !== null && typeof (result as Partial<Promise<TsgiResponse>>).then === 'function') {
+      (result as Promise<TsgiResponse>).then(
+        (response) => exchange.send(response),
         (error: unknown) => exchange.fail(error),
       );
-    } else exchange.send(body as ResponseBody);
+    } else exchange.send(result as TsgiResponse);
   }
 }
