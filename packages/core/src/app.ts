@@ -1,45 +1,23 @@
 import type { Server } from 'node:http';
-import { serve, type Environ, type Lifespan, type ResponseBody, type StartResponse, type TsgiApplication } from '@carafe/gateway';
-import { Dispatcher, type Target } from './dispatch.js';
+import { serve, type Environ, type Lifespan, type TsgiApplication, type TsgiResult } from '@carafe/gateway';
+import { compileRoutes, type CompiledRoutes } from './compile.js';
+import { resolveConfig, type CarafeConfig, type ConfigOptions } from './config.js';
+import { Dispatcher } from './dispatch.js';
 import { buildOpenApi } from './openapi.js';
-import type { Request } from './request.js';
-import type { Response } from './response.js';
-import { Router } from './routing.js';
+import type { RequestApp, RequestContext } from './request.js';
 import { Scaffold, type RouteDefinition } from './scaffold.js';
-import { Session, SessionSigner } from './session.js';
-import { UrlBuilder } from './url.js';
+import { createValidatorFactory, type CompiledRouteSchema, type SchemaCompiler } from './schema.js';
+import { SignedCookieSessionInterface, type SessionInterface } from './session-interface.js';
 
-/** Settings of the signed-cookie session. */
-export interface SessionConfig {
-  /** Cookie name; default `session`. */
-  cookieName: string;
-  path: string;
-  domain?: string;
-  secure: boolean;
-  httpOnly: boolean;
-  sameSite: 'Strict' | 'Lax' | 'None';
-  partitioned?: boolean;
-  /** Lifetime in seconds; without it the cookie lasts for the browser session. */
-  maxAge?: number;
-}
+export type { CarafeConfig, SessionConfig } from './config.js';
 
-/** Application settings (Flask's `app.config`); read when used, so changes apply to later requests. */
-export interface CarafeConfig {
-  /** Sends error details (stack traces) in 500 responses. Never enable in production. */
-  debug: boolean;
-  /** Signs the session cookie: one key, or `[current, ...previous]` to rotate keys. */
-  secretKey: string | readonly string[] | undefined;
-  /** Largest accepted request body in bytes (413 beyond); default 1 MiB. */
-  maxContentLength: number;
-  /** Limits of `req.form()` besides `maxContentLength`. */
-  form: { maxFileBytes?: number; maxFiles?: number; maxFields?: number };
-  session: SessionConfig;
-  /** The `SCRIPT_NAME` `app.urlFor` builds under outside a request (Flask's `APPLICATION_ROOT`). */
-  applicationRoot: string;
-}
-
-/** Options of `new Carafe()`: any part of the config. */
-export type CarafeOptions = Partial<Omit<CarafeConfig, 'session'>> & { session?: Partial<SessionConfig> };
+/** Options of `new Carafe()`: any part of the config, plus the parts of the framework to swap. */
+export type CarafeOptions = ConfigOptions & {
+  /** Loads and saves `req.session`; default: {@link SignedCookieSessionInterface} (Flask's signed cookie). */
+  sessions?: SessionInterface;
+  /** Compiles route schemas into validators and serializers; default: {@link createValidatorFactory}`()`. */
+  schemaCompiler?: SchemaCompiler;
+};
 
 /** A row of `app.routeTable()`. */
 export interface RouteTableRow {
@@ -49,90 +27,50 @@ export interface RouteTableRow {
   methods: string[];
 }
 
-interface FlatRoute {
-  def: RouteDefinition;
-  path: string;
-  name: string;
-  blueprint: string | undefined;
-  /** The app, then each enclosing blueprint from the outermost in. */
-  chain: Scaffold[];
-}
-
-/** Joins a URL prefix and a rule the way Flask does: `/users` + `/` → `/users/`, `/users` + `` → `/users`; a rule starting with an optional group attaches directly (`/users` + `{/:id}`). */
-function joinPath(prefix: string, rule: string): string {
-  if (!prefix) return rule;
-  if (!rule) return prefix;
-  const base = prefix.replace(/\/+$/, '');
-  return rule.startsWith('{') ? `${base}${rule}` : `${base}/${rule.replace(/^\/+/, '')}`;
-}
-
-function* flatten(scaffold: Scaffold, prefix: string, names: string[], chain: Scaffold[]): Generator<FlatRoute> {
-  for (const def of scaffold.routes) {
-    yield {
-      def,
-      path: joinPath(prefix, def.path) || '/',
-      name: [...names, def.name].join('.'),
-      blueprint: names.length > 0 ? names.join('.') : undefined,
-      chain,
-    };
-  }
-  for (const registration of scaffold.registrations) {
-    const blueprint = registration.blueprint;
-    yield* flatten(blueprint, joinPath(prefix, registration.urlPrefix ?? blueprint.urlPrefix ?? ''),
-      [...names, registration.name], [...chain, blueprint]);
-  }
-}
-
-const reversedHooks = <T>(chain: Scaffold[], pick: (s: Scaffold) => T[]): T[] =>
-  [...chain].reverse().flatMap((s) => [...pick(s)].reverse());
-
 /** Everything built from the registrations, rebuilt only when they change. */
-interface Built {
+interface Built extends CompiledRoutes {
   dispatcher: Dispatcher;
-  urls: UrlBuilder;
-  routes: FlatRoute[];
 }
 
 export interface Carafe extends TsgiApplication {
-  (environ: Environ, startResponse: StartResponse): ResponseBody | Promise<ResponseBody>;
+  (environ: Environ): TsgiResult;
 }
 
 /**
- * A Carafe application. The instance is itself a TSGI application — call it as
- * `app(environ, startResponse)` or hand it to any TSGI server — with `app.lifespan` running the
- * `onStartup`/`onShutdown` hooks.
+ * A Carafe application. The instance is itself a TSGI application — call it as `app(environ)`,
+ * which returns the `{ status, headers, body }` response (synchronously for a plain route), or
+ * hand it to any TSGI server — with `app.lifespan` running the `onStartup`/`onShutdown` hooks.
  *
  * ```ts
  * const app = new Carafe();
  * app.get('/users/:id', (req) => ({ id: req.params.id }));
  * ```
  */
-export class Carafe extends Scaffold {
+export class Carafe extends Scaffold implements RequestApp {
   /** Settings; see {@link CarafeConfig}. */
   readonly config: CarafeConfig;
+  /** Where sessions are loaded from and saved to (Flask's `session_interface`). */
+  readonly sessions: SessionInterface;
+  /** Compiles the route schemas of this app (and of the blueprints it serves). */
+  readonly schemaCompiler: SchemaCompiler;
   /** The TSGI lifespan: runs the startup hooks in order and the shutdown hooks in reverse order. */
   readonly lifespan!: Required<Lifespan>;
   readonly startupHooks: Array<() => unknown> = [];
   readonly shutdownHooks: Array<() => unknown> = [];
   private built: Built | undefined;
-  private signer: { keys: string; signer: SessionSigner } | undefined;
+  /** Per route definition, so a rebuild or a blueprint served twice never compiles a schema again. */
+  private readonly compiledSchemas = new WeakMap<RouteDefinition, CompiledRouteSchema>();
 
   constructor(options: CarafeOptions = {}) {
     super();
-    this.config = {
-      debug: false,
-      secretKey: undefined,
-      maxContentLength: 1024 * 1024,
-      applicationRoot: '',
-      ...options,
-      form: { ...options.form },
-      session: { cookieName: 'session', path: '/', secure: false, httpOnly: true, sameSite: 'Lax', ...options.session },
-    };
+    const { sessions, schemaCompiler, ...config } = options;
+    this.config = resolveConfig(config);
+    this.sessions = sessions ?? new SignedCookieSessionInterface();
+    this.schemaCompiler = schemaCompiler ?? createValidatorFactory();
     this.built = undefined;
-    this.signer = undefined;
     // The instance must be callable, so the object handed out is a function carrying this class's
     // prototype and fields.
-    const app = ((environ: Environ, startResponse: StartResponse) => app.handle(environ, startResponse)) as Carafe;
+    const app = ((environ: Environ) => app.handle(environ)) as Carafe;
     Object.setPrototypeOf(app, new.target.prototype);
     Object.assign(app, this);
     (app as { lifespan: Required<Lifespan> }).lifespan = {
@@ -151,9 +89,14 @@ export class Carafe extends Scaffold {
     this.built = undefined;
   }
 
+  /** The app's own routes get their schema compiled as they are registered, so a bad schema throws there. */
+  protected override checkRoute(route: RouteDefinition): void {
+    this.compiledSchema(route);
+  }
+
   /** The TSGI entry point (what calling the app does). */
-  handle(environ: Environ, startResponse: StartResponse): ResponseBody | Promise<ResponseBody> {
-    return (this.built ?? this.build()).dispatcher.dispatch(environ, startResponse);
+  handle(environ: Environ): TsgiResult {
+    return (this.built ?? this.build()).dispatcher.dispatch(environ);
   }
 
   /** Runs once per worker process before it serves requests (TSGI lifespan startup). */
@@ -220,88 +163,30 @@ export class Carafe extends Scaffold {
     return urls.build(full, params, query, scriptName);
   }
 
-  /** Compiles the registrations into a router, URL builder and hook chains. */
+  private compiledSchema(route: RouteDefinition): CompiledRouteSchema | undefined {
+    if (!route.schema) return undefined;
+    let compiled = this.compiledSchemas.get(route);
+    if (compiled === undefined) {
+      compiled = this.schemaCompiler(route.schema);
+      this.compiledSchemas.set(route, compiled);
+    }
+    return compiled;
+  }
+
+  /** Compiles the registrations into a router, URL builder and hook chains, and a dispatcher over them. */
   private build(): Built {
-    const routes = [...flatten(this, '', [], [this])];
-    const router = new Router<Target>();
-    const urls = new UrlBuilder();
-    const names = new Map<string, FlatRoute>();
-    for (const route of routes) {
-      const previous = names.get(route.name);
-      if (previous && previous.def.handler !== route.def.handler && previous.path !== route.path) {
-        throw new Error(`Route name ${JSON.stringify(route.name)} is used by ${previous.path} and ${route.path}; give one a { name }`);
-      }
-      if (!previous || previous.path !== route.path) urls.add(route.name, route.path);
-      names.set(route.name, previous ?? route);
-      const { chain, def } = route;
-      const before = chain.flatMap((s) => s.beforeHooks);
-      const after = reversedHooks(chain, (s) => s.afterHooks);
-      const teardown = reversedHooks(chain, (s) => s.teardownHooks);
-      router.add(route.path, def.methods, {
-        handler: def.handler,
-        info: { name: route.name, path: route.path, blueprint: route.blueprint },
-        before, after, teardown,
-        errorScopes: [...chain].reverse(),
-        compiled: def.compiled,
-        plain: before.length === 0 && after.length === 0 && teardown.length === 0 && !def.compiled?.validates,
-      });
-    }
-    const appTarget = {
-      before: [...this.beforeHooks],
-      after: reversedHooks([this], (s) => s.afterHooks),
-      teardown: reversedHooks([this], (s) => s.teardownHooks),
-      errorScopes: [this],
+    const routes = compileRoutes(this, (route) => this.compiledSchema(route));
+    const ctx: RequestContext = {
+      app: this,
+      openSession: (req) => this.sessions.open(req),
+      urlFor: (name, params, query, scriptName, blueprint) => this.buildUrl(name, params, query, scriptName, blueprint),
     };
-    const app = this;
-    const dispatcher = new Dispatcher(router, appTarget, {
-      ctx: {
-        app,
-        get maxContentLength() { return app.config.maxContentLength; },
-        get formLimits() { return app.config.form; },
-        openSession: (req) => app.openSession(req),
-        urlFor: (name, params, query, scriptName, blueprint) => app.buildUrl(name, params, query, scriptName, blueprint),
-      },
-      debug: () => app.config.debug,
-      saveSession: (req, response) => app.saveSession(req, response),
+    const dispatcher = new Dispatcher(routes, {
+      ctx,
+      debug: () => this.config.debug,
+      saveSession: (req, response) => this.sessions.save(req, response),
     });
-    this.built = { dispatcher, urls, routes };
+    this.built = { ...routes, dispatcher };
     return this.built;
-  }
-
-  private sessionSigner(): SessionSigner {
-    const key = this.config.secretKey;
-    const keys = typeof key === 'string' ? [key] : [...(key ?? [])];
-    if (keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === '')) {
-      throw new Error('The session is unavailable because config.secretKey is not set');
-    }
-    const id = JSON.stringify(keys);
-    if (this.signer?.keys !== id) this.signer = { keys: id, signer: new SessionSigner(keys) };
-    return this.signer.signer;
-  }
-
-  private openSession(req: Request<any, any, any>): Session {
-    const signer = this.sessionSigner();
-    const { cookieName, maxAge } = this.config.session;
-    const cookie = req.cookies[cookieName];
-    const data = cookie === undefined ? undefined : signer.unsign(cookie, maxAge ? { maxAgeSeconds: maxAge } : {});
-    const valid = typeof data === 'object' && data !== null && !Array.isArray(data);
-    return new Session(valid ? (data as Record<string, unknown>) : undefined);
-  }
-
-  private saveSession(req: Request<any, any, any>, response: Response): void {
-    if (!req.sessionOpened) return;
-    const vary = response.headers.get('vary');
-    if (!vary) response.headers.set('vary', 'Cookie');
-    else if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(vary)) response.headers.set('vary', `${vary}, Cookie`);
-    const session = req.session;
-    if (!session.modified) return;
-    const { cookieName, maxAge, path, domain, secure, httpOnly, sameSite, partitioned } = this.config.session;
-    const attributes = { path, domain, secure, httpOnly, sameSite, partitioned };
-    const data = session.toJSON() as Record<string, unknown>;
-    if (Object.keys(data).length === 0) {
-      if (req.cookies[cookieName] !== undefined) response.clearCookie(cookieName, attributes);
-      return;
-    }
-    response.setCookie(cookieName, this.sessionSigner().sign(data), { ...attributes, maxAge });
   }
 }

@@ -1,182 +1,82 @@
-import type { Environ, HeaderList, ResponseBody, StartResponse } from '@carafe/gateway';
-import {
-  BadRequest, HttpError, type ProblemExtensions, InternalServerError, MethodNotAllowed, NotFound, UnsupportedMediaType, ValidationError, httpError,
-  reasonPhrase,
-} from './errors.js';
-import { Request, isJsonContentType, type MatchedRoute, type RequestContext } from './request.js';
-import { FileResponse, JSON_TYPE, Response, TEXT_TYPE, defaultContentType, toTsgiBody } from './response.js';
-import type { Router } from './routing.js';
-import type { AfterRequestHook, BeforeRequestHook, Scaffold, TeardownHook } from './scaffold.js';
-import type { CompiledRouteSchema, FieldError } from './schema.js';
-import { FileError, fileResponse } from './file.js';
-
 /**
  * The per-request pipeline: match, run hooks and handler, turn the result into a TSGI response,
  * handle errors. A route without hooks or schema takes a synchronous fast path.
  */
-
-/** A route ready to dispatch, with its hook chains flattened once at build time. */
-export interface Target {
-  readonly handler: (req: Request<any, any, any>) => unknown;
-  readonly info: MatchedRoute | undefined;
-  /** App hooks first, then each blueprint's from the outermost in. */
-  readonly before: readonly BeforeRequestHook[];
-  /** Innermost blueprint first, each scope's hooks in reverse registration order. */
-  readonly after: readonly AfterRequestHook[];
-  readonly teardown: readonly TeardownHook[];
-  /** Where error handlers are looked up: innermost blueprint first, the app last. */
-  readonly errorScopes: readonly Scaffold[];
-  readonly compiled: CompiledRouteSchema | undefined;
-  /** No hooks and nothing of the request to validate: eligible for the synchronous fast path. */
-  readonly plain: boolean;
-}
+import { ClientDisconnected, HttpStatusError, type Environ, type TsgiResponse, type TsgiResult } from '@carafe/gateway';
+import type { CompiledRoutes, ScopeTarget, Target } from './compile.js';
+import {
+  BadRequest, HttpError, InternalServerError, MethodNotAllowed, NotFound, UnsupportedMediaType, ValidationError, httpError,
+  problem, toHttpError,
+} from './errors.js';
+import { FileError, fileResponse } from './file.js';
+import { toResponse, valueToTsgi, type Serialize } from './reply.js';
+import { Request, isJsonContentType, type RequestContext } from './request.js';
+import { FileResponse, Response, toTsgi } from './response.js';
+import type { Match } from './routing.js';
+import type { Scaffold } from './scaffold.js';
+import type { CompiledRouteSchema, FieldError } from './schema.js';
 
 /** What the pipeline needs from the application besides the routes. */
 export interface DispatchServices {
   readonly ctx: RequestContext;
   debug(): boolean;
-  /** Adds the session cookie to the response if the request changed the session. */
-  saveSession(req: Request<any, any, any>, response: Response): void;
+  /** Saves the session of a request that opened it (onto the response, usually). */
+  saveSession(req: Request<any, any, any>, response: Response): void | Promise<void>;
 }
-
-const statusLines: string[] = [];
-function statusLine(status: number): string {
-  return (statusLines[status] ??= `${status} ${reasonPhrase(status)}`);
-}
-
-const PROBLEM_TYPE = 'application/problem+json';
-const NO_BODY: ResponseBody = [];
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-type Serialize = (value: unknown) => string;
+/** The detail of the answer to a client that went away: nobody reads it, but teardown still runs. */
+const CLIENT_GONE = 'The client disconnected before the request was complete.';
 
-/** Converts what a handler returned into a Response; `serialize` writes JSON values (JSON.stringify by default). */
-export function toResponse(value: unknown, serialize?: Serialize): Response {
-  if (value instanceof Response) return value;
-  if (value === null || value === undefined) return new Response(null, { status: 204 });
-  if (typeof value === 'string') return new Response(value, { headers: [['content-type', TEXT_TYPE]] });
-  if (value instanceof Uint8Array) return new Response(value, { headers: [['content-type', 'application/octet-stream']] });
-  return new Response(jsonText(value, serialize), { headers: [['content-type', JSON_TYPE]] });
-}
-
-function jsonText(value: unknown, serialize: Serialize | undefined): string {
-  return serialize === undefined ? JSON.stringify(value) ?? 'null' : serialize(value);
-}
-
-/**
- * The RFC 9457 `application/problem+json` response for an HTTP error — what the framework answers
- * by default; error handlers use it to answer the same way, optionally with extension members.
- *
- * @example
- * app.errorHandler(NotFound, (error, req) => problem(error, req, { hint: 'Ids start at 1.' }));
- */
-export function problem(error: HttpError, req: Request<any, any, any>, extensions?: ProblemExtensions): Response {
-  const document = error.toProblem(req.scriptName + req.path);
-  if (extensions) Object.assign(document, extensions);
-  const response = new Response(JSON.stringify(document), {
-    status: error.status,
-    headers: [['content-type', PROBLEM_TYPE]],
-  });
-  for (const [name, value] of Object.entries(error.headers)) response.headers.set(name, value);
-  return response;
-}
-
-function closeBody(body: ResponseBody): void {
-  if (Array.isArray(body)) return;
-  const iterator = Symbol.asyncIterator in body
-    ? (body as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-    : (body as Iterable<unknown>)[Symbol.iterator]();
-  void Promise.resolve(iterator.return?.()).catch(() => {});
-}
-
-/** Starts the TSGI response for a Response object and returns its body. */
-function send(response: Response, method: string, startResponse: StartResponse): ResponseBody {
-  const status = response.status;
-  const headers: HeaderList = response.headers.list.slice();
-  const bodyless = status === 204 || status === 304 || (status >= 100 && status < 200);
-  let body: ResponseBody = NO_BODY;
-  if (!bodyless) {
-    const type = response.headers.has('content-type') ? undefined : defaultContentType(response.body);
-    if (type) headers.push(['content-type', type]);
-    const converted = toTsgiBody(response.body);
-    body = converted.body;
-    if (converted.length !== undefined && !response.headers.has('content-length')) {
-      headers.push(['content-length', String(converted.length)]);
-    }
-  } else if (response.body !== null && response.body !== undefined) {
-    closeBody(toTsgiBody(response.body).body);
-  }
-  startResponse(statusLine(status), headers);
-  if (method === 'HEAD' && body !== NO_BODY) {
-    closeBody(body);
-    return NO_BODY;
-  }
-  return body;
-}
-
-/** The fast path's answer for a plain value, without building a Response. */
-function sendValue(value: unknown, method: string, startResponse: StartResponse, serialize: Serialize | undefined): ResponseBody {
-  let text: string;
-  let type: string;
-  if (typeof value === 'string') {
-    text = value;
-    type = TEXT_TYPE;
-  } else if (value === null || value === undefined) {
-    startResponse('204 No Content', []);
-    return NO_BODY;
-  } else {
-    text = jsonText(value, serialize);
-    type = JSON_TYPE;
-  }
-  startResponse('200 OK', [['content-type', type], ['content-length', String(Buffer.byteLength(text))]]);
-  return method === 'HEAD' ? NO_BODY : [text];
-}
-
+/** Runs requests against an app's compiled routes. */
 export class Dispatcher {
-  constructor(
-    private readonly router: Router<Target>,
-    /** Hooks and error handlers of the app alone, for requests no route matched. */
-    private readonly appTarget: Omit<Target, 'handler' | 'info' | 'plain' | 'compiled'>,
-    private readonly services: DispatchServices,
-  ) {}
+  private readonly router: CompiledRoutes['router'];
+  /** Hooks and error handlers of the app alone, for requests no route matched. */
+  private readonly appScope: ScopeTarget;
 
-  dispatch(environ: Environ, startResponse: StartResponse): ResponseBody | Promise<ResponseBody> {
-    const method = environ.REQUEST_METHOD;
-    const match = this.router.match(method, environ.PATH_INFO || '/');
-    if (match.kind !== 'found') return this.unmatched(match, environ, startResponse);
+  constructor(routes: CompiledRoutes, private readonly services: DispatchServices) {
+    this.router = routes.router;
+    this.appScope = routes.appScope;
+  }
+
+  /** Answers one request: synchronously when a plain route's handler answers synchronously. */
+  dispatch(environ: Environ): TsgiResult {
+    const match = this.router.match(environ.REQUEST_METHOD, environ.PATH_INFO || '/');
+    if (match.kind !== 'found') return this.unmatched(match, environ);
     const target = match.target;
     const req = new Request(this.services.ctx, environ, match.params, target.info);
-    if (!target.plain) return this.run(req, target, startResponse);
+    if (!target.plain) return this.run(req, target);
     let value: unknown;
     try {
       value = target.handler(req);
     } catch (error) {
-      return this.run(req, target, startResponse, { error });
+      return this.run(req, target, { error });
     }
     if (isThenable(value)) {
       return Promise.resolve(value).then(
-        (resolved) => this.finishPlain(req, target, resolved, startResponse),
-        (error: unknown) => this.run(req, target, startResponse, { error }),
+        (resolved) => this.finishPlain(req, target, resolved),
+        (error: unknown) => this.run(req, target, { error }),
       );
     }
-    return this.finishPlain(req, target, value, startResponse);
+    return this.finishPlain(req, target, value);
   }
 
-  private finishPlain(req: Request<any, any, any>, target: Target, value: unknown, startResponse: StartResponse): ResponseBody | Promise<ResponseBody> {
-    if (req.sessionOpened || value instanceof FileResponse) return this.run(req, target, startResponse, { value });
+  /** The fast path's answer; what needs more (a session to save, a file to open) takes the full pipeline. */
+  private finishPlain(req: Request<any, any, any>, target: Target, value: unknown): TsgiResult {
+    if (req.sessionOpened || value instanceof FileResponse) return this.run(req, target, { value });
     try {
-      if (value instanceof Response) return send(value, req.method, startResponse);
-      if (value instanceof Uint8Array) return send(toResponse(value), req.method, startResponse);
-      return sendValue(value, req.method, startResponse, target.compiled?.serialize);
+      if (value instanceof Response) return toTsgi(value, req.method);
+      if (value instanceof Uint8Array) return toTsgi(toResponse(value), req.method);
+      return valueToTsgi(value, req.method, target.compiled?.serialize);
     } catch (error) {
-      return this.run(req, target, startResponse, { error });
+      return this.run(req, target, { error });
     }
   }
 
-  private unmatched(match: Exclude<ReturnType<Router<Target>['match']>, { kind: 'found' }>, environ: Environ, startResponse: StartResponse): Promise<ResponseBody> {
+  private unmatched(match: Exclude<Match<Target>, { kind: 'found' }>, environ: Environ): Promise<TsgiResponse> {
     let handler: Target['handler'];
     switch (match.kind) {
       case 'options': {
@@ -198,13 +98,12 @@ export class Dispatcher {
       default:
         handler = () => { throw new NotFound('The requested URL was not found on the server.'); };
     }
-    const target: Target = { ...this.appTarget, handler, info: undefined, compiled: undefined, plain: false };
-    return this.run(new Request(this.services.ctx, environ, {}, undefined), target, startResponse);
+    const target: Target = { ...this.appScope, handler, info: undefined, compiled: undefined, plain: false };
+    return this.run(new Request(this.services.ctx, environ, {}, undefined), target);
   }
 
   /** The full pipeline: before hooks, validation, handler, error handlers, after hooks, session, teardown. */
-  private async run(req: Request<any, any, any>, target: Target, startResponse: StartResponse,
-    first?: { value: unknown } | { error: unknown }): Promise<ResponseBody> {
+  private async run(req: Request<any, any, any>, target: Target, first?: { value: unknown } | { error: unknown }): Promise<TsgiResponse> {
     let response: Response;
     let unhandled: unknown;
     try {
@@ -218,7 +117,7 @@ export class Dispatcher {
         const replaced = await hook(response, req);
         if (replaced !== undefined) response = await this.resolve(replaced, req);
       }
-      this.services.saveSession(req, response);
+      if (req.sessionOpened) await this.services.saveSession(req, response);
     } catch (error) {
       unhandled = error;
       response = problem(this.internalError(error, req), req);
@@ -230,7 +129,7 @@ export class Dispatcher {
         this.log(req, error, 'teardownRequest hook failed');
       }
     }
-    return send(response, req.method, startResponse);
+    return toTsgi(response, req.method);
   }
 
   /** Before hooks, schema validation and the handler; returns what the handler (or a hook) returned. */
@@ -262,14 +161,18 @@ export class Dispatcher {
   /**
    * Finds the error handler the way Flask does: for HTTP errors, handlers for the status code or a
    * specific error class, innermost blueprint first; then handlers for base classes; unknown errors
-   * become a logged 500.
+   * become a logged 500. An `HttpStatusError` from outside the framework (the server's 413 while
+   * the body is read) counts as the `HttpError` of its status. A client that went away is not the
+   * app's failure: no handler runs and nothing is logged; the answer goes nowhere.
    */
   private async handleError(error: unknown, req: Request<any, any, any>, target: Target): Promise<{ response: Response; unhandled?: unknown }> {
+    if (error instanceof ClientDisconnected) return { response: problem(new BadRequest(CLIENT_GONE, { cause: error }), req), unhandled: error };
     const scopes = target.errorScopes;
-    if (error instanceof HttpError) {
-      const handler = findHandler(scopes, error, true) ?? findHandler(scopes, error, false);
-      if (handler) return { response: await this.resolve(await handler(error, req), req) };
-      return { response: problem(error, req) };
+    if (error instanceof HttpStatusError) {
+      const known = toHttpError(error);
+      const handler = findHandler(scopes, known, true) ?? findHandler(scopes, known, false);
+      if (handler) return { response: await this.resolve(await handler(known, req), req) };
+      return { response: problem(known, req) };
     }
     const handler = findHandler(scopes, error, false);
     if (handler) return { response: await this.resolve(await handler(error, req), req) };

@@ -1,4 +1,6 @@
 import { STATUS_CODES } from 'node:http';
+import { HttpStatusError } from '@carafe/gateway';
+import { Response } from './response.js';
 import type { FieldError } from './schema.js';
 
 /** Extra members of an RFC 9457 problem document beyond the standard ones. */
@@ -26,10 +28,12 @@ export function reasonPhrase(status: number): string {
 /**
  * An error that maps to an HTTP response. Throw it (or call {@link abort}) from a handler or hook;
  * unless an error handler says otherwise it is answered as `application/problem+json` (RFC 9457).
+ *
+ * It is a gateway `HttpStatusError`, so servers and middleware around the app understand it too;
+ * an `HttpStatusError` from elsewhere (e.g. the server's 413 while reading the body) reaches the
+ * app's error handlers as the `HttpError` of its status.
  */
-export class HttpError extends Error {
-  /** The HTTP status code. */
-  readonly status: number;
+export class HttpError extends HttpStatusError {
   /** A human-readable explanation specific to this occurrence (the problem's `detail`). */
   readonly detail: string | undefined;
   readonly type: string;
@@ -39,9 +43,8 @@ export class HttpError extends Error {
 
   constructor(status: number, detail?: string, options: HttpErrorOptions = {}) {
     const title = options.title ?? reasonPhrase(status);
-    super(detail ?? title, options.cause === undefined ? undefined : { cause: options.cause });
+    super(status, detail ?? title, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.status = status;
     this.detail = detail;
     this.type = options.type ?? 'about:blank';
     this.title = title;
@@ -142,4 +145,38 @@ export function httpError(status: number, detail?: string, options?: HttpErrorOp
  */
 export function abort(status: number, detail?: string, options?: HttpErrorOptions): never {
   throw httpError(status, detail, options);
+}
+
+/** What {@link problem} reads of a request: where it was sent, for the problem's `instance`. */
+export interface ProblemRequest {
+  readonly scriptName: string;
+  readonly path: string;
+}
+
+const PROBLEM_TYPE = 'application/problem+json';
+
+/**
+ * The RFC 9457 `application/problem+json` response for an HTTP error — what the framework answers
+ * by default; error handlers use it to answer the same way, optionally with extension members.
+ *
+ * @example
+ * app.errorHandler(NotFound, (error, req) => problem(error, req, { hint: 'Ids start at 1.' }));
+ */
+export function problem(error: HttpError, req: ProblemRequest, extensions?: ProblemExtensions): Response {
+  const document = error.toProblem(req.scriptName + req.path);
+  if (extensions) Object.assign(document, extensions);
+  const response = new Response(JSON.stringify(document), {
+    status: error.status,
+    headers: [['content-type', PROBLEM_TYPE]],
+  });
+  for (const [name, value] of Object.entries(error.headers)) response.headers.set(name, value);
+  return response;
+}
+
+/**
+ * The {@link HttpError} for an `HttpStatusError` thrown outside the framework (the server's
+ * `BodyTooLargeError` while reading the body), so error handlers see one kind of HTTP error.
+ */
+export function toHttpError(error: HttpStatusError): HttpError {
+  return error instanceof HttpError ? error : httpError(error.status, error.message, { cause: error });
 }

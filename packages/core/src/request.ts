@@ -1,20 +1,30 @@
 import { parse as parseQueryString } from 'node:querystring';
 import type { Environ } from '@carafe/gateway';
+import type { CarafeConfig } from './config.js';
 import { parseCookies } from './cookies.js';
 import { BadRequest, ContentTooLarge, HttpError, UnsupportedMediaType, httpError } from './errors.js';
 import { parseForm, type FormData } from './form.js';
 import type { Session } from './session.js';
 import type { Query } from './types.js';
-import type { Carafe } from './app.js';
 
-/** What a request needs from its application: limits, sessions and URL building. */
+/**
+ * The application as a request shows it (`req.app`, Flask's `current_app`): its settings and URL
+ * building. `Carafe` implements it; declared here so that requests do not depend on the app class.
+ */
+export interface RequestApp {
+  /** The application's settings. */
+  readonly config: CarafeConfig;
+  /** The path of a named route under `config.applicationRoot`; inside a request prefer `req.urlFor`. */
+  urlFor(name: string, params?: Record<string, unknown>, query?: Record<string, unknown>): string;
+}
+
+/** What a request needs from its application: settings, sessions and URL building. */
 export interface RequestContext {
-  readonly maxContentLength: number;
-  readonly formLimits: { maxFileBytes?: number; maxFiles?: number; maxFields?: number };
+  readonly app: RequestApp;
+  /** Loads the session, the first time a request reads `req.session`. */
   openSession(req: Request<any, any, any>): Session;
   urlFor(name: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined,
     scriptName: string, currentBlueprint: string | undefined): string;
-  readonly app: Carafe;
 }
 
 /** The matched route, as seen by a request. */
@@ -118,7 +128,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   }
 
   /** The application handling this request (Flask's `current_app`). */
-  get app(): Carafe {
+  get app(): RequestApp {
     return this.#ctx.app;
   }
 
@@ -193,7 +203,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     return (this.#state ??= {});
   }
 
-  /** The signed-cookie session (Flask's `session`); needs `config.secretKey`. */
+  /** The session (Flask's `session`): by default a signed cookie, which needs `config.secretKey`. */
   get session(): Session {
     return (this.#session ??= this.#ctx.openSession(this));
   }
@@ -240,11 +250,11 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   async #readForm(): Promise<FormData> {
     const contentType = this.contentType;
     if (!contentType) throw new UnsupportedMediaType('Expected a form body, but the request has no Content-Type.');
-    const max = this.#ctx.maxContentLength;
+    const { maxContentLength: max, form: limits } = this.#ctx.app.config;
     this.#checkDeclaredLength(max);
     const input = this.#bytes ? once(await this.#bytes) : this.environ['tsgi.input'];
     try {
-      return await parseForm(input, contentType, { maxBytes: max, ...this.#ctx.formLimits });
+      return await parseForm(input, contentType, { maxBytes: max, ...limits });
     } catch (error) {
       const status = (error as { status?: unknown } | null)?.status;
       if (error instanceof HttpError || typeof status !== 'number' || status < 400 || status > 499) throw error;
@@ -260,7 +270,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   }
 
   async #readBody(): Promise<Uint8Array> {
-    const max = this.#ctx.maxContentLength;
+    const max = this.#ctx.app.config.maxContentLength;
     this.#checkDeclaredLength(max);
     const chunks: Uint8Array[] = [];
     let size = 0;

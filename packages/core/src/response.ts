@@ -1,4 +1,4 @@
-import type { Chunk, HeaderList, ResponseBody } from '@carafe/gateway';
+import { discardBody, type Chunk, type HeaderList, type ResponseBody, type TsgiResponse } from '@carafe/gateway';
 import { serializeCookie, type CookieOptions } from './cookies.js';
 import type { FileResponseOptions } from './file.js';
 
@@ -172,12 +172,41 @@ export function defaultContentType(body: BodyInit): string | undefined {
   return undefined;
 }
 
+/** Shared by every response without a body; frozen, so a middleware that alters it fails loudly. */
+export const NO_BODY: ResponseBody = Object.freeze([]) as unknown as ResponseBody;
+
 /** Normalises a body into what TSGI returns, plus its byte length when known. */
 export function toTsgiBody(body: BodyInit): { body: ResponseBody; length: number | undefined } {
-  if (body === null || body === undefined) return { body: [], length: 0 };
+  if (body === null || body === undefined) return { body: NO_BODY, length: 0 };
   if (typeof body === 'string') return { body: [body], length: Buffer.byteLength(body) };
   if (body instanceof Uint8Array) return { body: [body], length: body.byteLength };
   return { body, length: undefined };
+}
+
+/**
+ * The TSGI form of a response to a `method` request: its status and headers, plus the
+ * Content-Type and Content-Length the body implies when the response does not set them. 204 and
+ * 304 carry no body; a HEAD response keeps its headers and drops its body, whose iterator is
+ * closed so that whatever it holds (a file, a cursor) is released.
+ */
+export function toTsgi(response: Response, method: string): TsgiResponse {
+  const status = response.status;
+  // A copy: a Response may be reused (a module-level constant) and must not collect defaults.
+  const headers: HeaderList = response.headers.list.slice();
+  const source = response.body;
+  if (status === 204 || status === 304) {
+    if (source !== null && source !== undefined) discardBody(toTsgiBody(source).body);
+    return { status, headers, body: NO_BODY };
+  }
+  const type = response.headers.has('content-type') ? undefined : defaultContentType(source);
+  if (type !== undefined) headers.push(['content-type', type]);
+  const { body, length } = toTsgiBody(source);
+  if (length !== undefined && !response.headers.has('content-length')) headers.push(['content-length', String(length)]);
+  if (method === 'HEAD' && body !== NO_BODY) {
+    discardBody(body);
+    return { status, headers, body: NO_BODY };
+  }
+  return { status, headers, body };
 }
 
 export { JSON_TYPE, TEXT_TYPE };

@@ -69,7 +69,7 @@ export class RouteTree<T, E extends Methods<T>> {
    * pattern (it is compiled whole once to check it, as path-to-regexp would).
    */
   add(pattern: string, tokens: readonly Token[], entry: E): void {
-    pathToRegexp(pattern, REGEXP_OPTIONS);
+    pathToRegexp(new TokenData(tokens as Token[], pattern), REGEXP_OPTIONS);
     for (const variant of expand(tokens)) this.#insert(pattern, variant, entry);
   }
 

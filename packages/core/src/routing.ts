@@ -1,4 +1,4 @@
-import { parse, type Token } from 'path-to-regexp';
+import { parse, type Token, type TokenData } from 'path-to-regexp';
 import { RouteTree, type Found, type RouteParams } from './route-tree.js';
 
 /**
@@ -78,10 +78,13 @@ export class Router<T> {
   /** Whether some pattern ends with `/` (only then is a slash redirect possible). */
   #slashPatterns = false;
 
-  /** Registers `target` for `methods` (`null` for every method) on a path-to-regexp pattern. */
-  add(pattern: string, methods: readonly string[] | null, target: T): void {
+  /**
+   * Registers `target` for `methods` (`null` for every method) on a path-to-regexp pattern;
+   * `parsed` is the pattern's `parse()` result when the caller has it already.
+   */
+  add(pattern: string, methods: readonly string[] | null, target: T, parsed?: TokenData): void {
     if (!/^[/{]/.test(pattern)) throw new TypeError(`Route path must start with "/" or "{": ${JSON.stringify(pattern)}`);
-    const { tokens } = parse(pattern);
+    const { tokens } = parsed ?? parse(pattern);
     const literal = staticPath(tokens);
     const key = literal === undefined ? `pattern:${pattern}` : `path:${literal}`;
     let entry = this.#entries.get(key);

@@ -1,9 +1,8 @@
 import { parse } from 'path-to-regexp';
 import type { Request } from './request.js';
 import type { Response } from './response.js';
-import { createValidatorFactory, type CompiledRouteSchema, type RouteSchema } from './schema.js';
+import type { RouteSchema } from './schema.js';
 import type { ParamsOf, Query, SchemaPart } from './types.js';
-import type { Blueprint } from './blueprint.js';
 
 /** The parts of a route schema as plain JSON Schema objects (write them `as const` to get typed values). */
 export interface SchemaShape {
@@ -59,16 +58,24 @@ export interface RouteDefinition {
   readonly path: string;
   readonly name: string;
   readonly handler: (req: Request<any, any, any>) => unknown;
+  /** Compiled by the app that serves the route, with its schema compiler. */
   readonly schema: RouteSchema | undefined;
-  readonly compiled: CompiledRouteSchema | undefined;
   readonly summary: string | undefined;
   readonly tags: string[] | undefined;
 }
 
+/**
+ * What can be registered below an app or blueprint: a scaffold with a name and an optional URL
+ * prefix — a `Blueprint`. (Structural, so this module needs nothing of blueprint.ts.)
+ */
+export type Registrable = Scaffold & { readonly name: string; readonly urlPrefix: string | undefined };
+
 /** A blueprint registration below an app or blueprint. */
 export interface Registration {
-  readonly blueprint: Blueprint;
-  readonly urlPrefix: string | undefined;
+  readonly scaffold: Scaffold;
+  /** The URL prefix of this registration: the one given to `register`, else the blueprint's own. */
+  readonly urlPrefix: string;
+  /** The name of this registration: the one given to `register`, else the blueprint's own. */
   readonly name: string;
 }
 
@@ -78,14 +85,6 @@ export interface RegisterOptions {
   urlPrefix?: string;
   /** Registers under another name, so one blueprint can be registered several times. */
   name?: string;
-}
-
-let sharedValidatorFactory: ((schema: RouteSchema) => CompiledRouteSchema) | undefined;
-
-function compileSchema(schema: RouteSchema | undefined): CompiledRouteSchema | undefined {
-  if (!schema) return undefined;
-  sharedValidatorFactory ??= createValidatorFactory();
-  return sharedValidatorFactory(schema);
 }
 
 /** Chained registration of several methods on one path: `app.route('/x').get(h).post(h)`. */
@@ -125,6 +124,12 @@ export abstract class Scaffold {
   protected changed(): void {
     for (const parent of this.parents) parent.changed();
   }
+
+  /**
+   * Called with each route before it is added; throwing rejects it. An app compiles the route's
+   * schema here, so an invalid schema fails at registration (a blueprint's, once it is served).
+   */
+  protected checkRoute(_route: RouteDefinition): void {}
 
   /** Registers a GET route (HEAD is answered automatically). */
   get<Path extends string>(path: Path, handler: Handler<Path>): this;
@@ -214,10 +219,11 @@ export abstract class Scaffold {
     const schema = options.schema as RouteSchema | undefined;
     if (options.name?.includes('.')) throw new TypeError(`Route name may not contain ".": ${JSON.stringify(options.name)}`);
     const name = options.name ?? (handler.name && handler.name !== 'anonymous' ? handler.name : path || '/');
-    this.routes.push({
-      methods, path, name, handler: handler as RouteDefinition['handler'], schema,
-      compiled: compileSchema(schema), summary: options.summary, tags: options.tags,
-    });
+    const route: RouteDefinition = {
+      methods, path, name, handler: handler as RouteDefinition['handler'], schema, summary: options.summary, tags: options.tags,
+    };
+    this.checkRoute(route);
+    this.routes.push(route);
     this.changed();
     return this;
   }
@@ -252,14 +258,14 @@ export abstract class Scaffold {
   }
 
   /** Registers a blueprint under this app or blueprint. */
-  register(blueprint: Blueprint, options: RegisterOptions = {}): this {
+  register(blueprint: Registrable, options: RegisterOptions = {}): this {
     const name = options.name ?? blueprint.name;
     if (name.includes('.')) throw new TypeError(`Blueprint name may not contain ".": ${JSON.stringify(name)}`);
     if (this.registrations.some((r) => r.name === name)) {
       throw new Error(`A blueprint named ${JSON.stringify(name)} is already registered here; pass a different { name }`);
     }
     if ((blueprint as Scaffold) === this || blueprint.contains(this)) throw new Error('A blueprint cannot be registered inside itself');
-    this.registrations.push({ blueprint, urlPrefix: options.urlPrefix, name });
+    this.registrations.push({ scaffold: blueprint, urlPrefix: options.urlPrefix ?? blueprint.urlPrefix ?? '', name });
     blueprint.parents.add(this);
     this.changed();
     return this;
@@ -267,6 +273,6 @@ export abstract class Scaffold {
 
   /** Whether `other` is this scaffold or registered somewhere below it. */
   contains(other: Scaffold): boolean {
-    return other === this || this.registrations.some((r) => r.blueprint.contains(other));
+    return other === this || this.registrations.some((r) => r.scaffold.contains(other));
   }
 }

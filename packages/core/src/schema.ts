@@ -1,6 +1,7 @@
 /**
  * Route schemas: JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) for a route's params, query,
- * headers and body, compiled with ajv once when the route is registered.
+ * headers and body, compiled once per route by the app's {@link SchemaCompiler} — by default the
+ * ajv-based one {@link createValidatorFactory} makes. Nothing here is shared between apps.
  *
  * Params, query and headers arrive as strings, so they are first coerced to the types their properties
  * declare (like Flask's converters: `{ id: { type: 'integer' } }` turns `"42"` into `42`). That coercion
@@ -84,13 +85,28 @@ export function createAjv(options: Options = {}): Ajv2020 {
 }
 
 /**
- * Returns a function that compiles a {@link RouteSchema} into validators. Call the returned function
- * at route registration: every part is compiled right away, so requests only run compiled code.
- * One ajv instance (`options.ajv` or {@link createAjv}'s) serves all schemas of a factory.
+ * Compiles a route's {@link RouteSchema} into its validators and serializer. An app calls its
+ * compiler once per route, when the route is registered (a blueprint's: when the app first serves
+ * it), so requests only run compiled code. Pass one as `new Carafe({ schemaCompiler })`;
+ * {@link createValidatorFactory} makes the default.
  */
-export function createValidatorFactory(options: { ajv?: Ajv } = {}): (schema: RouteSchema) => CompiledRouteSchema {
-  const ajv = options.ajv ?? createAjv();
+export type SchemaCompiler = (schema: RouteSchema) => CompiledRouteSchema;
+
+/**
+ * Returns a {@link SchemaCompiler}: params, query and headers are coerced from strings and
+ * validated, the body validated, `response[200]` compiled into a serializer. One ajv instance
+ * (`options.ajv`, or {@link createAjv}'s made at the first schema) serves all schemas it compiles.
+ *
+ * @example
+ * const ajv = createAjv();
+ * ajv.addFormat('sku', /^[A-Z]{3}-\d{4}$/);
+ * const app = new Carafe({ schemaCompiler: createValidatorFactory({ ajv }) });
+ */
+export function createValidatorFactory(options: { ajv?: Ajv } = {}): SchemaCompiler {
+  // Made at the first schema: most apps create a compiler, not all of them declare a schema.
+  let ajv = options.ajv;
   return (schema) => {
+    ajv ??= createAjv();
     const validates = schema.params !== undefined || schema.query !== undefined || schema.headers !== undefined || schema.body !== undefined;
     const compiled: CompiledRouteSchema = { schema, validates };
     if (schema.params !== undefined) compiled.params = stringPart('params', ajv, schema.params, (values) => values.join('/'));

@@ -1,4 +1,4 @@
-import { compile, parse, type Token } from 'path-to-regexp';
+import { compile, parse, type Token, type TokenData } from 'path-to-regexp';
 
 /** Builds URLs from route names (Flask's `url_for`), each pattern compiled once. */
 
@@ -29,14 +29,15 @@ function appendQuery(search: URLSearchParams, key: string, value: unknown): void
 export class UrlBuilder {
   readonly #byName = new Map<string, Builder[]>();
 
-  add(name: string, pattern: string): void {
+  /** Adds a route's pattern under its name; `parsed` is the pattern's `parse()` result when the caller has it already. */
+  add(name: string, pattern: string, parsed: TokenData = parse(pattern)): void {
     const builder: Builder = {
-      toPath: compile(pattern) as Builder['toPath'],
+      toPath: compile(parsed) as Builder['toPath'],
       keys: new Set(),
       required: [],
       wildcards: new Set(),
     };
-    collectKeys(parse(pattern).tokens, false, builder);
+    collectKeys(parsed.tokens, false, builder);
     const list = this.#byName.get(name);
     if (list) list.push(builder);
     else this.#byName.set(name, [builder]);

@@ -148,6 +148,26 @@ describe('fileResponse: conditional requests', () => {
     expect((await fileResponse(text, request('GET', { 'If-Modified-Since': 'not a date' }))).status).toBe(200);
   });
 
+  it('answers a failed If-Match or If-Unmodified-Since with 412, as Werkzeug does', async () => {
+    // If-Match compares strongly (RFC 9110 §13.1.1), so the weak ETag only passes `*`.
+    for (const value of ['"other"', ETAG, ETAG.slice(2)]) {
+      const res = await fileResponse(text, request('GET', { 'If-Match': value }));
+      expect(res.status, value).toBe(412);
+      expect(res.body).toBeNull();
+    }
+    expect((await fileResponse(text, request('GET', { 'If-Match': '*' }))).status).toBe(200);
+    expect((await fileResponse(text, request('HEAD', { 'If-Unmodified-Since': 'Mon, 04 Mar 2024 05:06:06 GMT' }))).status).toBe(412);
+    expect((await fileResponse(text, request('GET', { 'If-Unmodified-Since': LAST_MODIFIED }))).status).toBe(200);
+    expect((await fileResponse(text, request('GET', { 'If-Unmodified-Since': 'not a date' }))).status).toBe(200);
+  });
+
+  it('checks If-Match and If-Unmodified-Since before If-None-Match and Range', async () => {
+    expect((await fileResponse(text, request('GET', { 'If-Match': '"other"', 'If-None-Match': ETAG }))).status).toBe(412);
+    expect((await fileResponse(text, request('GET', { 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT', Range: 'bytes=0-4' }))).status).toBe(412);
+    // With If-Match present, If-Unmodified-Since is not looked at.
+    expect((await fileResponse(text, request('GET', { 'If-Match': '*', 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT' }))).status).toBe(200);
+  });
+
   it('applies conditionals to GET and HEAD only', async () => {
     const res = await fileResponse(text, request('POST', { 'If-None-Match': ETAG }));
     expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
 import { Carafe } from '@carafe/core';
+import { makeEnviron } from './helpers.js';
 
 describe('lifespan and run', () => {
   const servers: Server[] = [];
@@ -21,24 +22,34 @@ describe('lifespan and run', () => {
     expect(calls).toEqual(['open db', 'warm cache', 'close db', 'drop cache']);
   });
 
-  it('is a callable TSGI application', () => {
+  it('is a callable TSGI application, answering a plain route synchronously', () => {
     const app = new Carafe();
     expect(typeof app).toBe('function');
     expect(app).toBeInstanceOf(Carafe);
     app.get('/', () => 'hi');
-    let status = '';
-    const body = app({
-      REQUEST_METHOD: 'GET', SCRIPT_NAME: '', PATH_INFO: '/', QUERY_STRING: '', SERVER_NAME: 'x', SERVER_PORT: '80',
-      SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '1.2.3.4', REMOTE_PORT: '1', RAW_URI: '/',
-      'tsgi.version': [1, 0], 'tsgi.url_scheme': 'http', 'tsgi.input': (async function* () {})(),
-      'tsgi.errors': process.stderr, 'tsgi.multithread': false, 'tsgi.multiprocess': false, 'tsgi.run_once': false,
-      'tsgi.signal': new AbortController().signal,
-    }, (s) => {
-      status = s;
-      return async () => {};
+    app.get('/none', () => null);
+    const response = app(makeEnviron());
+    expect(response).not.toBeInstanceOf(Promise);
+    expect(response).toEqual({
+      status: 200,
+      headers: [['content-type', 'text/plain; charset=utf-8'], ['content-length', '2']],
+      body: ['hi'],
     });
-    expect(status).toBe('200 OK');
-    expect(body).toEqual(['hi']);
+    expect(app(makeEnviron({ PATH_INFO: '/none' }))).toEqual({ status: 204, headers: [], body: [] });
+    expect(app(makeEnviron({ REQUEST_METHOD: 'HEAD' }))).toMatchObject({ status: 200, body: [] });
+  });
+
+  it('answers a route with hooks through a promise of the same response', async () => {
+    const app = new Carafe();
+    app.beforeRequest(() => undefined);
+    app.get('/', () => ({ ok: true }));
+    const result = app(makeEnviron());
+    expect(result).toBeInstanceOf(Promise);
+    expect(await result).toEqual({
+      status: 200,
+      headers: [['content-type', 'application/json'], ['content-length', '11']],
+      body: ['{"ok":true}'],
+    });
   });
 
   it('runs a development server with app.run()', async () => {
