@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { requestId } from '@carafe/server';
 
-/** @type {import('@carafe/server').CarafeConfig} */
+/** @type {import('@carafe/server').ServerConfig} */
 export default {
   // nginx (deploy/nginx/carafe.conf) talks to the workers over this socket.
   bind: ['unix:/run/carafe/carafe.sock'],

@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig, type ArbiterInfo, type CarafeConfig, type ResolvedConfig, type WorkerExitInfo } from './config.js';
+import { resolveConfig, type ArbiterInfo, type ResolvedConfig, type ServerConfig, type WorkerExitInfo } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import { WORKER_ENV, isWorkerMessage, type ArbiterMessage, type WorkerBrief, type WorkerMessage } from './ipc.js';
 import { AppLoadError, loadApp } from './loader.js';
@@ -64,7 +64,7 @@ export interface ArbiterOptions {
 
 export class Arbiter {
   private settings: Settings;
-  private config: CarafeConfig;
+  private config: ServerConfig;
   private log: ErrorLog;
   private readonly slots = new Map<number, Slot>();
   private nextId = 1;

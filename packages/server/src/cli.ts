@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `carafe` command: `serve` runs an app under the arbiter, `routes` prints a Carafe
- * app's route table, `new` scaffolds a project. Flags, environment variables and `--help`
+ * app's route table, `new` generates a project. Flags, environment variables and `--help`
  * all come from the settings table in settings.ts.
  */
 import { readFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ Commands:
   routes MODULE[:EXPORT]  print a Carafe app's routes (method, path, name)
   new DIR                 create a new Carafe project in DIR
 
-Run \`carafe serve --help\` for every server setting, \`carafe new --help\` for the scaffold.
+Run \`carafe serve --help\` for every server setting, \`carafe new --help\` for the project generator.
   -h, --help     show this help
   --version      print the version
 `;
@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'routes':
         return await routes(rest);
       case 'new': {
-        const { runNew } = await import('./scaffold/index.js');
+        const { runNew } = await import('./new-project/index.js');
         return await runNew(rest);
       }
       case '-h':

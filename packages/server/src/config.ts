@@ -76,15 +76,18 @@ export interface Hooks {
 
 export const HOOK_NAMES = ['onStarting', 'whenReady', 'postFork', 'workerExit', 'onExit', 'preRequest', 'postRequest'] as const;
 
-/** The shape of a config file's default export. Settings use their camelCase names. */
-export type CarafeConfig = Partial<Settings> &
+/**
+ * The shape of a server config file's default export: `carafe serve`'s settings (by their
+ * camelCase names), hooks and middleware. (An application's own settings are core's `app.config`.)
+ */
+export type ServerConfig = Partial<Settings> &
   Hooks & {
     /** TSGI middleware wrapped around the app, outermost first. */
     middleware?: TsgiMiddleware[];
   };
 
 /** Identity function that gives a config file type checking: `export default defineConfig({...})`. */
-export function defineConfig(config: CarafeConfig): CarafeConfig {
+export function defineConfig(config: ServerConfig): ServerConfig {
   return config;
 }
 
@@ -140,7 +143,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Se
 const SPEC_BY_KEY = new Map<string, SettingSpec>(SETTINGS.map((spec) => [configKey(spec.flag), spec]));
 
 /** Validates a config file's settings keys; unknown keys are an error so typos fail fast. */
-export function settingsFromConfig(config: CarafeConfig, file: string): Partial<Record<keyof Settings, SettingValue>> {
+export function settingsFromConfig(config: ServerConfig, file: string): Partial<Record<keyof Settings, SettingValue>> {
   const out: Partial<Record<keyof Settings, SettingValue>> = {};
   for (const [key, value] of Object.entries(config)) {
     if (key === 'middleware' || (HOOK_NAMES as readonly string[]).includes(key)) continue;
@@ -157,7 +160,7 @@ export function settingsFromConfig(config: CarafeConfig, file: string): Partial<
 }
 
 /** Checks the function-valued parts of a config (hooks, middleware). */
-function checkConfigFunctions(config: CarafeConfig, file: string): void {
+function checkConfigFunctions(config: ServerConfig, file: string): void {
   for (const name of HOOK_NAMES) {
     if (config[name] !== undefined && typeof config[name] !== 'function') {
       throw new SettingError(`${file}: ${name} must be a function`);
@@ -175,7 +178,7 @@ let importGeneration = 0;
  * Imports a config module. `fresh` adds a query string so a reload (HUP) sees the file's
  * current contents rather than the module cache.
  */
-export async function loadConfigFile(file: string, fresh = false): Promise<CarafeConfig> {
+export async function loadConfigFile(file: string, fresh = false): Promise<ServerConfig> {
   const url = pathToFileURL(resolve(file)).href + (fresh ? `?v=${++importGeneration}` : '');
   let mod: Record<string, unknown>;
   try {
@@ -183,7 +186,7 @@ export async function loadConfigFile(file: string, fresh = false): Promise<Caraf
   } catch (error) {
     throw new ConfigError(`cannot load config file ${file}: ${(error as Error)?.stack ?? String(error)}`);
   }
-  const config = (mod.default ?? mod) as CarafeConfig;
+  const config = (mod.default ?? mod) as ServerConfig;
   if (typeof config !== 'object' || config === null) {
     throw new ConfigError(`config file ${file} must export an object (export default { ... })`);
   }
@@ -203,7 +206,7 @@ export function configPath(flags: Partial<Record<keyof Settings, SettingValue>>,
 
 export interface ResolvedConfig {
   settings: Settings;
-  config: CarafeConfig;
+  config: ServerConfig;
 }
 
 /**

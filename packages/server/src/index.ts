@@ -7,10 +7,10 @@ export { requestId, type RequestIdOptions } from './middleware/request-id.js';
 export { dispatcher, type Mounts } from './middleware/dispatcher.js';
 export { staticFiles, CONTENT_TYPES, type StaticOptions } from './middleware/static.js';
 export { compression, negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './middleware/compression.js';
-export { bodyLimit, BodyTooLargeError } from './limits.js';
+export { bodyLimit } from './limits.js';
 export {
   defineConfig,
-  type CarafeConfig,
+  type ServerConfig,
   type Hooks,
   type ArbiterInfo,
   type WorkerInfo,

@@ -5,10 +5,9 @@
  */
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Environ, InputStream, ResponseBody, StartResponse, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { answerOnSocket, problemJson, problemResponse } from '@carafe/gateway';
+import type { InputStream, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
+import { answerOnSocket, BodyTooLargeError, keepLifespan, problemJson } from '@carafe/gateway';
 import type { Settings } from './settings.js';
-import { keepLifespan } from './wrap.js';
 
 export interface Limits {
   requestLine: number;
@@ -124,49 +123,34 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Socket): voi
   answerOnSocket(socket, status, status === 408 ? 'The request was not received in time.' : undefined);
 }
 
-/** Thrown by a size-limited `tsgi.input` when the body grows past the limit. */
-export class BodyTooLargeError extends Error {
-  override name = 'BodyTooLargeError';
-  readonly status = 413;
-  readonly statusCode = 413;
-  readonly expose = true;
-}
-
-async function* capped(input: InputStream, limit: number): AsyncGenerator<Uint8Array> {
+/** `input`, throwing {@link BodyTooLargeError} as soon as more than `limit` bytes came through. */
+async function* capped(input: InputStream, limit: number): AsyncGenerator<Uint8Array, void, undefined> {
   let seen = 0;
   for await (const chunk of input) {
     seen += chunk.byteLength;
-    if (seen > limit) throw new BodyTooLargeError(`The request body exceeds ${limit} bytes.`);
+    if (seen > limit) throw new BodyTooLargeError(limit);
     yield chunk;
   }
 }
 
 /**
- * Enforces the body limit on bodies of unannounced length (chunked); announced lengths are
- * refused before the app runs. The app sees a `tsgi.input` that throws `BodyTooLargeError`
- * (status 413) past the limit; if that escapes the app before it responded, the answer is 413.
+ * The body limit as a middleware. A body of unannounced length (chunked) gets a `tsgi.input`
+ * that throws gateway's `BodyTooLargeError` (an `HttpStatusError`, 413) once it grows past
+ * `limit`; an announced length over the limit throws it before the app is called. Either way
+ * nothing here catches it: a framework answers it with its status, and if it escapes the app
+ * the binding answers 413 itself (and closes the connection, whose unread body it cannot trust).
+ *
+ * `carafe serve` refuses announced lengths before the app already (see {@link checkRequest});
+ * the check is repeated so that the middleware is complete on its own.
  */
 export function bodyLimit(limit: number): TsgiMiddleware {
   return (app: TsgiApplication): TsgiApplication => {
-    const capAndCall = async (environ: Environ, startResponse: StartResponse): Promise<ResponseBody> => {
-      environ['tsgi.input'] = capped(environ['tsgi.input'], limit);
-      let started = false;
-      try {
-        return await app(environ, (status, headers, error) => {
-          started = true;
-          return startResponse(status, headers, error);
-        });
-      } catch (error) {
-        if (!(error instanceof BodyTooLargeError) || started) throw error;
-        const problem = problemResponse(413, error.message);
-        startResponse(problem.status, problem.headers);
-        return [problem.body];
-      }
+    // No promise is added: a synchronous app stays synchronous.
+    const limited: TsgiApplication = (environ) => {
+      if (environ.HTTP_TRANSFER_ENCODING !== undefined) environ['tsgi.input'] = capped(environ['tsgi.input'], limit);
+      else if (environ.CONTENT_LENGTH !== undefined && Number(environ.CONTENT_LENGTH) > limit) throw new BodyTooLargeError(limit);
+      return app(environ);
     };
-    // Bodies with a Content-Length were checked against the limit before the app was called;
-    // those requests (and bodiless ones) go straight through, synchronously if the app is.
-    const limited: TsgiApplication = (environ, startResponse) =>
-      environ.HTTP_TRANSFER_ENCODING === undefined ? app(environ, startResponse) : capAndCall(environ, startResponse);
     return keepLifespan(limited, app);
   };
 }

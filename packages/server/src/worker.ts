@@ -6,8 +6,17 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
-import { createServer, shutdown, startup, type BindingOptions, type FinishedRecord, type TsgiApplication } from '@carafe/gateway';
-import { loadConfigFile, type CarafeConfig } from './config.js';
+import {
+  createServer,
+  keepLifespan,
+  shutdown,
+  startup,
+  type BindingOptions,
+  type FinishedRecord,
+  type ServerOptions,
+  type TsgiApplication,
+} from '@carafe/gateway';
+import { loadConfigFile, type ServerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import { WORKER_ENV, type ArbiterMessage, type WorkerBrief, type WorkerMessage } from './ipc.js';
 import { applyServerLimits, bodyLimit, checkRequest, limitsFrom, nodeServerOptions, onClientError, rejectRequest } from './limits.js';
@@ -16,9 +25,7 @@ import { AccessLog, ErrorLog } from './logging.js';
 import { proxyFix } from './middleware/proxy-fix.js';
 import type { Settings } from './settings.js';
 import { describeBind, parseBind, type SocketHandle } from './sockets.js';
-import { keepLifespan } from './wrap.js';
 
-type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 type Outgoing = { headersSent: boolean; shouldKeepAlive: boolean };
 const netClose = NetServer.prototype.close;
 
@@ -28,18 +35,18 @@ export function heartbeatInterval(timeoutSeconds: number): number {
 }
 
 /** The app as the worker serves it: proxy fix, body limit, preRequest, the config's middleware, the app. */
-export function composeApp(app: TsgiApplication, settings: Settings, config: CarafeConfig, log: ErrorLog): TsgiApplication {
+export function composeApp(app: TsgiApplication, settings: Settings, config: ServerConfig, log: ErrorLog): TsgiApplication {
   let composed = (config.middleware ?? []).reduceRight((inner, middleware) => middleware(inner), app);
   const preRequest = config.preRequest;
   if (preRequest) {
     const inner = composed;
-    composed = keepLifespan((environ, startResponse) => {
+    composed = keepLifespan((environ) => {
       try {
         preRequest(environ);
       } catch (error) {
         log.error(`preRequest hook failed: ${(error as Error)?.stack ?? String(error)}`);
       }
-      return inner(environ, startResponse);
+      return inner(environ);
     }, inner);
   }
   if (settings.limitRequestBody) composed = bodyLimit(settings.limitRequestBody)(composed);
@@ -91,7 +98,7 @@ class Worker {
     const socketsReady = new Promise<void>((resolve) => (this.handlesArrived = resolve));
     if (this.gotAllHandles()) this.handlesArrived();
 
-    let config: CarafeConfig = {};
+    let config: ServerConfig = {};
     try {
       if (settings.config) config = await loadConfigFile(settings.config);
       await config.postFork?.({ pid: process.pid, id: brief.id, settings });
@@ -119,11 +126,17 @@ class Worker {
       multiprocess: settings.workers > 1,
       onFinished: this.finishedHandler(config),
     };
+    const serverOptions: ServerOptions = {
+      ...nodeServerOptions(settings),
+      admit: this.admitter(),
+      onClientError,
+    };
     await socketsReady;
     for (const text of settings.bind) {
       const address = parseBind(text);
-      const server = createServer(app, { ...bindingOptions, ...nodeServerOptions(settings) });
-      this.guard(server);
+      const server = createServer(app, { ...bindingOptions, ...serverOptions });
+      applyServerLimits(server);
+      this.trackConnections(server);
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -143,7 +156,7 @@ class Worker {
   }
 
   /** One callback for everything that wants to see finished requests, or none at all. */
-  private finishedHandler(config: CarafeConfig): ((record: FinishedRecord) => void) | undefined {
+  private finishedHandler(config: ServerConfig): ((record: FinishedRecord) => void) | undefined {
     const parts: Array<(record: FinishedRecord) => void> = [];
     if (this.settings.accessLog) parts.push((record) => this.accessLog!.record(record));
     const postRequest = config.postRequest;
@@ -168,23 +181,26 @@ class Worker {
     };
   }
 
-  /** Puts the limit check in front of the binding's listeners and answers client errors with problem bodies. */
-  private guard(server: Server): void {
+  /**
+   * What runs before the binding sees a request: the limit checks (a request that breaks one is
+   * answered here and never reaches the app), and, while draining, `Connection: close` on the
+   * response so the client moves to another worker.
+   */
+  private admitter(): (req: IncomingMessage, res: ServerResponse) => boolean {
     const limits = limitsFrom(this.settings);
-    applyServerLimits(server);
-    const wrap = (inner: Listener): Listener => (req, res) => {
+    return (req, res) => {
       const violation = checkRequest(req, limits);
-      if (violation) return rejectRequest(res, violation[0], violation[1]);
-      if (this.draining) (res as unknown as Outgoing).shouldKeepAlive = false;
-      inner(req, res);
+      if (violation) {
+        rejectRequest(res, violation[0], violation[1]);
+        return false;
+      }
+      if (this.draining) res.shouldKeepAlive = false;
+      return true;
     };
-    for (const event of ['request', 'checkContinue'] as const) {
-      const listeners = server.listeners(event) as Listener[];
-      server.removeAllListeners(event);
-      for (const listener of listeners) server.on(event, wrap(listener));
-    }
-    server.removeAllListeners('clientError');
-    server.on('clientError', onClientError);
+  }
+
+  /** Keeps every open connection in {@link sockets}, so draining can close the idle ones. */
+  private trackConnections(server: Server): void {
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

@@ -10,7 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createServer, startup, shutdown, validator, type Environ, type TsgiApplication, type TsgiMiddleware } from '@carafe/gateway';
+import {
+  BodyTooLargeError,
+  createServer,
+  startup,
+  shutdown,
+  validator,
+  type Environ,
+  type HeaderList,
+  type TsgiApplication,
+  type TsgiMiddleware,
+  type TsgiResponse,
+} from '@carafe/gateway';
 import { bodyLimit, compression, dispatcher, negotiateEncoding, proxyFix, requestId, staticFiles } from '@carafe/server';
 
 interface Raw {
@@ -33,7 +44,8 @@ async function serveWith(middleware: TsgiMiddleware, app: TsgiApplication) {
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return (path: string, options: { method?: string; headers?: Record<string, string>; localAddress?: string } = {}) =>
+  /** One request; `chunks` are sent as a chunked body, one write each. */
+  return (path: string, options: { method?: string; headers?: Record<string, string>; chunks?: string[] } = {}) =>
     new Promise<Raw>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
@@ -41,13 +53,20 @@ async function serveWith(middleware: TsgiMiddleware, app: TsgiApplication) {
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
       });
       req.on('error', reject);
+      for (const chunk of options.chunks ?? []) req.write(chunk);
       req.end();
     });
 }
 
+/** A whole response with a JSON body. */
+function jsonResponse(status: number, value: unknown, extra: HeaderList = []): TsgiResponse {
+  const body = JSON.stringify(value);
+  return { status, headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))], ...extra], body: [body] };
+}
+
 /** An app answering with the parts of the environ the middleware may change. */
-const environApp: TsgiApplication = (environ, startResponse) => {
-  const body = JSON.stringify({
+const environApp: TsgiApplication = (environ) =>
+  jsonResponse(200, {
     REMOTE_ADDR: environ.REMOTE_ADDR,
     scheme: environ['tsgi.url_scheme'],
     HTTP_HOST: environ.HTTP_HOST,
@@ -58,9 +77,6 @@ const environApp: TsgiApplication = (environ, startResponse) => {
     requestId: environ['carafe.request_id'] ?? null,
     headerId: environ.HTTP_X_REQUEST_ID ?? null,
   });
-  startResponse('200 OK', [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))]]);
-  return [body];
-};
 
 const json = (raw: Raw) => JSON.parse(raw.body.toString('utf8')) as Record<string, unknown>;
 
@@ -79,6 +95,17 @@ describe('proxyFix', () => {
     expect(json(raw)).toMatchObject({ REMOTE_ADDR: '192.0.2.60', scheme: 'https', HTTP_HOST: 'a.example', SERVER_PORT: '443' });
   });
 
+  it('splits a forwarded IPv6 host like the binding does, and ignores one that is not a host', async () => {
+    const get = await serveWith(proxyFix(), environApp);
+    const ipv6 = await get('/', { headers: { 'X-Forwarded-Host': '[2001:db8::1]:8443', 'X-Forwarded-Proto': 'https' } });
+    expect(json(ipv6)).toMatchObject({ HTTP_HOST: '[2001:db8::1]:8443', SERVER_NAME: '[2001:db8::1]', SERVER_PORT: '8443' });
+    const defaulted = await get('/', { headers: { 'X-Forwarded-Host': '[2001:db8::1]', 'X-Forwarded-Proto': 'https' } });
+    expect(json(defaulted)).toMatchObject({ SERVER_NAME: '[2001:db8::1]', SERVER_PORT: '443' });
+    const malformed = await get('/', { headers: { 'X-Forwarded-Host': '2001:db8::1' } });
+    expect(json(malformed)).toMatchObject({ SERVER_NAME: '127.0.0.1' });
+    expect(json(malformed).HTTP_HOST).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
   it('ignores forwarding headers from an untrusted peer', async () => {
     const get = await serveWith(proxyFix({ trusted: ['10.0.0.1'] }), environApp);
     const raw = await get('/', { headers: { 'X-Forwarded-For': '198.51.100.1', 'X-Forwarded-Proto': 'https', Forwarded: 'for=192.0.2.1' } });
@@ -88,31 +115,54 @@ describe('proxyFix', () => {
 
 describe('bodyLimit', () => {
   const environ = (extra: Partial<Environ>) => ({ REQUEST_METHOD: 'POST', ...extra }) as Environ;
-  const noStart = () => () => Promise.resolve();
+  const bytes = (text: string) => new TextEncoder().encode(text);
 
-  it('passes a request without a chunked body straight through, keeping a synchronous answer synchronous', () => {
-    const answer = ['ok'];
+  it('passes a body within an announced length straight through, keeping a synchronous answer synchronous', () => {
+    const answer: TsgiResponse = { status: 200, headers: [], body: ['ok'] };
     const limited = bodyLimit(10)(() => answer);
-    expect(limited(environ({ CONTENT_LENGTH: '5' }), noStart)).toBe(answer);
+    expect(limited(environ({ CONTENT_LENGTH: '5' }))).toBe(answer);
+    expect(limited(environ({}))).toBe(answer);
   });
 
-  it('caps a chunked body: past the limit the app is answered 413 before it responded', async () => {
-    const started: string[] = [];
-    async function* input() {
-      yield new TextEncoder().encode('0123456789');
-      yield new TextEncoder().encode('abc');
-    }
-    const reader: TsgiApplication = async (env) => {
-      for await (const chunk of env['tsgi.input']) void chunk;
-      return ['unreachable'];
-    };
-    const body = await bodyLimit(10)(reader)(environ({ HTTP_TRANSFER_ENCODING: 'chunked', 'tsgi.input': input() }), (status) => {
-      started.push(status);
-      return () => Promise.resolve();
+  it('refuses an announced length over the limit before the app is called', () => {
+    let called = false;
+    const limited = bodyLimit(10)(() => {
+      called = true;
+      return { status: 200, headers: [], body: [] };
     });
-    expect(started).toHaveLength(1);
-    expect(started[0]).toMatch(/^413 /);
-    expect(JSON.parse(String((body as string[])[0]))).toMatchObject({ status: 413 });
+    expect(() => limited(environ({ CONTENT_LENGTH: '11' }))).toThrow(BodyTooLargeError);
+    expect(called).toBe(false);
+  });
+
+  it('caps a chunked body: reading past the limit throws BodyTooLargeError (413) into the app', async () => {
+    async function* input() {
+      yield bytes('0123456789');
+      yield bytes('abc');
+    }
+    const read: number[] = [];
+    const reader: TsgiApplication = async (env) => {
+      for await (const chunk of env['tsgi.input']) read.push(chunk.byteLength);
+      return { status: 200, headers: [], body: ['unreachable'] };
+    };
+    const answered = bodyLimit(10)(reader)(environ({ HTTP_TRANSFER_ENCODING: 'chunked', 'tsgi.input': input() }));
+    await expect(answered).rejects.toBeInstanceOf(BodyTooLargeError);
+    await expect(answered).rejects.toMatchObject({ status: 413 });
+    expect(read).toEqual([10]);
+  });
+
+  it('lets the binding answer 413 problem+json when the error escapes the app', async () => {
+    const echo: TsgiApplication = async (env) => {
+      let length = 0;
+      for await (const chunk of env['tsgi.input']) length += chunk.byteLength;
+      return jsonResponse(200, { length });
+    };
+    const post = await serveWith(bodyLimit(1000), echo);
+    const within = await post('/', { method: 'POST', chunks: ['a'.repeat(600), 'b'.repeat(400)] });
+    expect(JSON.parse(within.body.toString())).toEqual({ length: 1000 });
+    const over = await post('/', { method: 'POST', chunks: ['a'.repeat(600), 'b'.repeat(600)] });
+    expect(over.status).toBe(413);
+    expect(over.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(over.body.toString())).toMatchObject({ status: 413, detail: 'The request body exceeds 1000 bytes.' });
   });
 });
 
@@ -135,11 +185,8 @@ describe('requestId', () => {
 
 describe('dispatcher', () => {
   it('mounts apps under prefixes, setting SCRIPT_NAME and PATH_INFO; the rest goes to the wrapped app', async () => {
-    const tag = (name: string): TsgiApplication => (environ, startResponse) => {
-      const body = JSON.stringify({ app: name, SCRIPT_NAME: environ.SCRIPT_NAME, PATH_INFO: environ.PATH_INFO });
-      startResponse('200 OK', [['Content-Type', 'application/json']]);
-      return [body];
-    };
+    const tag = (name: string): TsgiApplication => (environ) =>
+      jsonResponse(200, { app: name, SCRIPT_NAME: environ.SCRIPT_NAME, PATH_INFO: environ.PATH_INFO });
     const get = await serveWith(dispatcher({ '/api': validator(tag('api')), '/api/v2': validator(tag('v2')) }), tag('site'));
     expect(json(await get('/api/users/7'))).toEqual({ app: 'api', SCRIPT_NAME: '/api', PATH_INFO: '/users/7' });
     expect(json(await get('/api'))).toEqual({ app: 'api', SCRIPT_NAME: '/api', PATH_INFO: '' });
@@ -169,10 +216,7 @@ describe('staticFiles', () => {
     rmSync(root, { recursive: true, force: true });
     rmSync(join(tmpdir(), 'carafe-static-secret.txt'), { force: true });
   });
-  const fallback: TsgiApplication = (_environ, startResponse) => {
-    startResponse('200 OK', [['Content-Type', 'text/plain']]);
-    return ['from the app'];
-  };
+  const fallback: TsgiApplication = () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: ['from the app'] });
   const files = staticFiles({ root, prefix: '/static', maxAge: 60 });
 
   it('serves a file with its type, length and validators', async () => {
@@ -219,10 +263,11 @@ describe('staticFiles', () => {
 
 describe('compression', () => {
   const text = 'All work and no play makes Jack a dull boy. '.repeat(200);
-  const textApp = (headers: Array<[string, string]> = []): TsgiApplication => (_environ: Environ, startResponse) => {
-    startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(text.length)], ...headers]);
-    return [text];
-  };
+  const textApp = (headers: HeaderList = []): TsgiApplication => () => ({
+    status: 200,
+    headers: [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(text.length)], ...headers],
+    body: [text],
+  });
 
   it('negotiates by q-value, with the server order breaking ties', () => {
     expect(negotiateEncoding('gzip, br', ['br', 'gzip'])).toBe('br');
@@ -255,18 +300,12 @@ describe('compression', () => {
   });
 
   it('skips small, already-encoded and non-compressible responses', async () => {
-    const small: TsgiApplication = (_e, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'application/json'], ['Content-Length', '2']]);
-      return ['{}'];
-    };
+    const small: TsgiApplication = () => jsonResponse(200, {});
     expect((await (await serveWith(compression(), small))('/', { headers: { 'Accept-Encoding': 'gzip' } })).headers['content-encoding']).toBeUndefined();
     const encoded = await (await serveWith(compression(), textApp([['Content-Encoding', 'identity']])))('/', { headers: { 'Accept-Encoding': 'br' } });
     expect(encoded.headers['content-encoding']).toBe('identity');
     expect(encoded.body.toString()).toBe(text);
-    const png: TsgiApplication = (_e, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'image/png']]);
-      return [Buffer.alloc(4096)];
-    };
+    const png: TsgiApplication = () => ({ status: 200, headers: [['Content-Type', 'image/png']], body: [Buffer.alloc(4096)] });
     const image = await (await serveWith(compression(), png))('/', { headers: { 'Accept-Encoding': 'gzip' } });
     expect(image.headers['content-encoding']).toBeUndefined();
     expect(image.headers.vary).toBeUndefined();
@@ -274,28 +313,78 @@ describe('compression', () => {
   });
 
   it('streams a body of unknown length chunk by chunk', async () => {
-    const streamed: TsgiApplication = (_e, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
+    const streamed: TsgiApplication = () => ({
+      status: 200,
+      headers: [['Content-Type', 'text/event-stream']],
+      body: (async function* () {
         for (let i = 0; i < 5; i++) {
           await new Promise((r) => setTimeout(r, 5));
           yield `data: ${i}\n\n`;
         }
-      })();
-    };
+      })(),
+    });
     const raw = await (await serveWith(compression(), streamed))('/', { headers: { 'Accept-Encoding': 'gzip' } });
     expect(raw.headers['content-encoding']).toBe('gzip');
     expect(raw.headers['transfer-encoding']).toBe('chunked');
     expect(gunzipSync(raw.body).toString()).toBe([0, 1, 2, 3, 4].map((i) => `data: ${i}\n\n`).join(''));
   });
 
-  it('compresses what the app wrote through the legacy write channel, in order', async () => {
-    const writer: TsgiApplication = async (_e, startResponse) => {
-      const write = startResponse('200 OK', [['Content-Type', 'text/plain']]);
-      await write('first;');
-      return ['second'];
-    };
-    const raw = await (await serveWith(compression({ threshold: 0 }), writer))('/', { headers: { 'Accept-Encoding': 'gzip' } });
-    expect(gunzipSync(raw.body).toString()).toBe('first;second');
+  it('measures an array body without Content-Length against the threshold', async () => {
+    const unannounced = (body: string): TsgiApplication => () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: [body] });
+    const small = await (await serveWith(compression(), unannounced('short')))('/', { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body.toString()).toBe('short');
+    const large = await (await serveWith(compression(), unannounced(text)))('/', { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(large.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(large.body).toString()).toBe(text);
   });
+
+  it('weakens a strong ETag on the compressed form only, leaving the app’s header list alone', async () => {
+    const headers: HeaderList = [['Content-Type', 'text/plain'], ['ETag', '"v1"']];
+    const tagged: TsgiApplication = () => ({ status: 200, headers, body: [text] });
+    const get = await serveWith(compression(), tagged);
+    expect((await get('/', { headers: { 'Accept-Encoding': 'gzip' } })).headers.etag).toBe('W/"v1"');
+    expect((await get('/', { headers: { 'Accept-Encoding': 'identity' } })).headers.etag).toBe('"v1"');
+    expect(headers).toEqual([['Content-Type', 'text/plain'], ['ETag', '"v1"']]);
+  });
+
+  it('compresses the response of an asynchronous app', async () => {
+    const later: TsgiApplication = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return { status: 201, headers: [['Content-Type', 'text/plain']], body: [text] };
+    };
+    const raw = await (await serveWith(compression(), later))('/', { headers: { 'Accept-Encoding': 'br' } });
+    expect(raw.status).toBe(201);
+    expect(brotliDecompressSync(raw.body).toString()).toBe(text);
+  });
+});
+
+describe('every middleware', () => {
+  const sync: TsgiApplication = () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: ['ok'] });
+  const middleware: Record<string, TsgiMiddleware> = {
+    proxyFix: proxyFix(),
+    requestId: requestId(),
+    dispatcher: dispatcher({ '/mounted': sync }),
+    compression: compression(),
+    bodyLimit: bodyLimit(10),
+  };
+  const environ = () =>
+    ({ REQUEST_METHOD: 'GET', PATH_INFO: '/', SCRIPT_NAME: '', REMOTE_ADDR: '127.0.0.1', HTTP_ACCEPT_ENCODING: 'gzip' }) as Partial<Environ> as Environ;
+
+  for (const [name, wrap] of Object.entries(middleware)) {
+    it(`${name} keeps a synchronous app synchronous`, () => {
+      const response = wrap(sync)(environ());
+      expect(response).not.toBeInstanceOf(Promise);
+      expect((response as TsgiResponse).status).toBe(200);
+    });
+
+    it(`${name} passes the wrapped app’s lifespan through`, async () => {
+      const events: string[] = [];
+      const lifespan = { startup: () => void events.push('up'), shutdown: () => void events.push('down') };
+      const wrapped = wrap(Object.assign((env: Environ) => sync(env), { lifespan }));
+      await startup(wrapped);
+      await shutdown(wrapped);
+      expect(events).toEqual(['up', 'down']);
+    });
+  }
 });

@@ -5,8 +5,17 @@
  */
 import { Readable } from 'node:stream';
 import { constants, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
-import type { Chunk, HeaderList, ResponseBody, StartResponse, TsgiApplication, TsgiMiddleware, Write } from '@carafe/gateway';
-import { keepLifespan } from '../wrap.js';
+import {
+  headerValue,
+  keepLifespan,
+  mapResponse,
+  type Chunk,
+  type HeaderList,
+  type ResponseBody,
+  type TsgiApplication,
+  type TsgiMiddleware,
+  type TsgiResponse,
+} from '@carafe/gateway';
 
 export type Encoding = 'br' | 'gzip';
 
@@ -59,11 +68,6 @@ export function negotiateEncoding(header: string | undefined, offered: readonly 
   return best;
 }
 
-function headerValue(headers: HeaderList, lower: string): string | undefined {
-  for (const [name, value] of headers) if (name.toLowerCase() === lower) return value;
-  return undefined;
-}
-
 /** Adds `Accept-Encoding` to Vary unless it (or `*`) is there. */
 function withVary(headers: HeaderList): HeaderList {
   const vary = headerValue(headers, 'vary');
@@ -72,8 +76,22 @@ function withVary(headers: HeaderList): HeaderList {
   return headers.map(([name, value]) => (name.toLowerCase() === 'vary' ? [name, `${value}, Accept-Encoding`] : [name, value]));
 }
 
-function statusCode(status: string): number {
-  return Number(status.slice(0, 3));
+/** Statuses whose body must not be re-encoded: no body, or a byte range of the identity form. */
+function keepsItsBody(status: number): boolean {
+  return status === 204 || status === 206 || status === 304;
+}
+
+/**
+ * The body's length when it is known without reading it: the declared Content-Length, else the
+ * total of an array body (which the binding would send with that length).
+ */
+function knownLength(response: TsgiResponse): number | undefined {
+  const declared = headerValue(response.headers, 'content-length');
+  if (declared !== undefined) return Number(declared);
+  if (!Array.isArray(response.body)) return undefined;
+  let length = 0;
+  for (const chunk of response.body as Chunk[]) length += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+  return length;
 }
 
 export function compression(options: CompressionOptions = {}): TsgiMiddleware {
@@ -87,42 +105,40 @@ export function compression(options: CompressionOptions = {}): TsgiMiddleware {
       ? createGzip({ level: gzipLevel })
       : createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: brotliQuality } });
 
+  /** The response as this request should get it: unchanged, only with Vary, or encoded. */
+  const encode = (response: TsgiResponse, acceptEncoding: string | undefined, method: string): TsgiResponse => {
+    const { status, headers } = response;
+    const contentType = headerValue(headers, 'content-type');
+    if (
+      contentType === undefined || !compressible(contentType) || keepsItsBody(status) ||
+      headerValue(headers, 'content-encoding') !== undefined ||
+      /\bno-transform\b/i.test(headerValue(headers, 'cache-control') ?? '')
+    ) {
+      return response;
+    }
+    // From here on the representation depends on Accept-Encoding, whether or not this one is encoded.
+    const varied = withVary(headers);
+    const encoding = negotiateEncoding(acceptEncoding, offered);
+    const length = knownLength(response);
+    if (!encoding || method === 'HEAD' || (length !== undefined && length < threshold)) {
+      return { status, headers: varied, body: response.body };
+    }
+    const compressed: HeaderList = [];
+    for (const [name, value] of varied) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') continue;
+      // The compressed bytes differ, so a strong validator must not be shared with the identity form.
+      compressed.push(lower === 'etag' && !value.startsWith('W/') ? [name, `W/${value}`] : [name, value]);
+    }
+    compressed.push(['Content-Encoding', encoding]);
+    return { status, headers: compressed, body: compressStream(response.body, encoderFor(encoding)) };
+  };
+
   return (app: TsgiApplication): TsgiApplication => {
-    const compress = async (environ: Parameters<TsgiApplication>[0], startResponse: StartResponse) => {
-      const accept = environ.HTTP_ACCEPT_ENCODING;
-      let encoder: Gzip | BrotliCompress | undefined;
-      const body = await app(environ, (status, headers, error) => {
-        encoder = undefined;
-        const contentType = headerValue(headers, 'content-type');
-        const code = statusCode(status);
-        if (
-          contentType === undefined || !compressible(contentType) ||
-          code < 200 || code === 204 || code === 206 || code === 304 ||
-          headerValue(headers, 'content-encoding') !== undefined ||
-          /\bno-transform\b/i.test(headerValue(headers, 'cache-control') ?? '')
-        ) {
-          return startResponse(status, headers, error);
-        }
-        const varied = withVary(headers);
-        const length = headerValue(headers, 'content-length');
-        const encoding = negotiateEncoding(accept, offered);
-        if (!encoding || environ.REQUEST_METHOD === 'HEAD' || (length !== undefined && Number(length) < threshold)) {
-          return startResponse(status, varied, error);
-        }
-        const compressed: HeaderList = varied.filter(([name]) => name.toLowerCase() !== 'content-length');
-        compressed.push(['Content-Encoding', encoding]);
-        const etag = headerValue(compressed, 'etag');
-        if (etag !== undefined && !etag.startsWith('W/')) {
-          // The compressed bytes differ, so a strong validator must not be shared with the identity form.
-          for (const pair of compressed) if (pair[0].toLowerCase() === 'etag') pair[1] = `W/${etag}`;
-        }
-        startResponse(status, compressed, error);
-        const target = (encoder = encoderFor(encoding));
-        const write: Write = (chunk: Chunk) =>
-          new Promise((done, fail) => target.write(chunk, (err) => (err ? fail(err) : done())));
-        return write;
-      });
-      return encoder ? compressStream(body, encoder) : body;
+    const compress: TsgiApplication = (environ) => {
+      const acceptEncoding = environ.HTTP_ACCEPT_ENCODING;
+      const method = environ.REQUEST_METHOD;
+      return mapResponse(app(environ), (response) => encode(response, acceptEncoding, method));
     };
     return keepLifespan(compress, app);
   };

@@ -25,16 +25,16 @@ export function dispatcher(mounts: Mounts): TsgiMiddleware {
     .map(([prefix, app]) => [checkPrefix(prefix), app] as const)
     .sort((a, b) => b[0].length - a[0].length);
   return (fallback: TsgiApplication): TsgiApplication => {
-    const dispatch: TsgiApplication = (environ, startResponse) => {
+    const dispatch: TsgiApplication = (environ) => {
       const path = environ.PATH_INFO;
       for (const [prefix, app] of table) {
         if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47)) {
           environ.SCRIPT_NAME += prefix;
           environ.PATH_INFO = path.slice(prefix.length);
-          return app(environ, startResponse);
+          return app(environ);
         }
       }
-      return fallback(environ, startResponse);
+      return fallback(environ);
     };
     const apps = [...Object.values(mounts), fallback].filter((app) => app.lifespan);
     if (apps.length) {

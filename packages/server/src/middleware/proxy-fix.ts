@@ -5,8 +5,7 @@
  * headers change nothing.
  */
 import { BlockList, isIP } from 'node:net';
-import type { Environ, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { keepLifespan } from '../wrap.js';
+import { defaultPort, keepLifespan, splitHost, type Environ, type TsgiApplication, type TsgiMiddleware } from '@carafe/gateway';
 
 export interface ProxyFixOptions {
   /**
@@ -86,12 +85,16 @@ function clientOf(chain: string[], trusted: (a: string) => boolean): string | un
   return undefined;
 }
 
+/**
+ * Takes the forwarded host, split the way the binding splits a Host header, so both agree on
+ * IPv6 literals; a value that is not a host leaves the request's own.
+ */
 function setHost(environ: Environ, host: string, scheme: string): void {
+  const parts = splitHost(host);
+  if (parts === undefined) return;
   environ.HTTP_HOST = host;
-  const close = host.startsWith('[') ? host.indexOf(']') : -1;
-  const colon = host.indexOf(':', close + 1);
-  environ.SERVER_NAME = colon === -1 ? host : host.slice(0, colon);
-  environ.SERVER_PORT = colon === -1 ? (scheme === 'https' ? '443' : '80') : host.slice(colon + 1);
+  environ.SERVER_NAME = parts.name;
+  environ.SERVER_PORT = parts.port ?? defaultPort(scheme);
 }
 
 function rewrite(environ: Environ, trusted: (a: string) => boolean): void {
@@ -135,7 +138,7 @@ function rewrite(environ: Environ, trusted: (a: string) => boolean): void {
 export function proxyFix(options: ProxyFixOptions = {}): TsgiMiddleware {
   const trusted = trustTest(options.trusted ?? ['127.0.0.1', '::1'], options.trustUnixSocket ?? true);
   return (app: TsgiApplication): TsgiApplication => {
-    const fixed: TsgiApplication = (environ, startResponse) => {
+    const fixed: TsgiApplication = (environ) => {
       if (
         (environ.HTTP_FORWARDED !== undefined ||
           environ.HTTP_X_FORWARDED_FOR !== undefined ||
@@ -145,7 +148,7 @@ export function proxyFix(options: ProxyFixOptions = {}): TsgiMiddleware {
       ) {
         rewrite(environ, trusted);
       }
-      return app(environ, startResponse);
+      return app(environ);
     };
     return keepLifespan(fixed, app);
   };

@@ -5,8 +5,7 @@
  * `%({x-request-id}o)s`; the json access-log format includes it).
  */
 import { randomUUID } from 'node:crypto';
-import type { TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { keepLifespan } from '../wrap.js';
+import { headerValue, keepLifespan, mapResponse, withHeader, type TsgiApplication, type TsgiMiddleware } from '@carafe/gateway';
 
 export interface RequestIdOptions {
   /** The header carrying the id. Default `X-Request-Id`. */
@@ -22,20 +21,19 @@ const WELL_FORMED = /^[A-Za-z0-9._:+=/-]{1,200}$/;
 
 export function requestId(options: RequestIdOptions = {}): TsgiMiddleware {
   const header = options.header ?? 'X-Request-Id';
-  const lower = header.toLowerCase();
   const environKey = `HTTP_${header.toUpperCase().replace(/-/g, '_')}`;
   const trustIncoming = options.trustIncoming ?? true;
   const generate = options.generate ?? randomUUID;
   return (app: TsgiApplication): TsgiApplication => {
-    const withId: TsgiApplication = (environ, startResponse) => {
+    const withId: TsgiApplication = (environ) => {
       const incoming = environ[environKey];
       const id = trustIncoming && typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : generate();
       environ[environKey] = id;
       environ['carafe.request_id'] = id;
-      return app(environ, (status, headers, error) => {
-        if (!headers.some(([name]) => name.toLowerCase() === lower)) headers = [...headers, [header, id]];
-        return startResponse(status, headers, error);
-      });
+      // An id the app set itself (say, one it passed on to a backend) is left as it is.
+      return mapResponse(app(environ), (response) =>
+        headerValue(response.headers, header) === undefined ? withHeader(response, header, id) : response,
+      );
     };
     return keepLifespan(withId, app);
   };

@@ -1,14 +1,15 @@
 /**
- * Static files: GET and HEAD requests under `prefix` are answered from files under `root`,
- * with ETag and Last-Modified validators (304 when they match). A path that would leave
- * `root` is 404; a path with no file behind it falls through to the wrapped app.
+ * Static files: GET and HEAD requests under `prefix` are answered from files under `root` by the
+ * gateway's `sendFile` (the same code as core's `file()`): validators, 304/412, Range 206/416.
+ * What is this module's own is mapping an untrusted URL path onto `root` safely: a path that
+ * would leave `root` (by name or by symlink) is 404, dotfiles are hidden unless allowed, and a
+ * path with no file behind it falls through to the wrapped app.
  */
-import { createReadStream, type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
-import type { Environ, HeaderList, StartResponse, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { problemResponse } from '@carafe/gateway';
-import { keepLifespan } from '../wrap.js';
+import type { Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Environ, TsgiApplication, TsgiMiddleware, TsgiResponse } from '@carafe/gateway';
+import { contentTypeFor, headerReader, isInside, keepLifespan, problemResponse, resolveUnder, sendFile } from '@carafe/gateway';
 
 export interface StaticOptions {
   /** The directory served. */
@@ -19,127 +20,107 @@ export interface StaticOptions {
   maxAge?: number;
   /** File served for a directory; `false` for none. Default `index.html`. */
   index?: string | false;
-  /** Extra or overriding content types by extension (`.wasm` → `application/wasm`). */
+  /** Extra or overriding content types by extension (`.wasm` → `application/wasm`); the rest come from mime-db. */
   types?: Record<string, string>;
+  /**
+   * Paths with a segment starting with `.` (`.env`, `.git/config`), as serve-static has it:
+   * `'ignore'` (default) treats them as absent, so they fall through to the app like any missing
+   * file (a `/.well-known/` route in the app keeps working); `'deny'` answers 403; `'allow'` serves them.
+   */
+  dotfiles?: 'ignore' | 'allow' | 'deny';
 }
 
-/** Content types by extension, for what a web app typically ships. */
-export const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.htm': 'text/html; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-  '.csv': 'text/csv; charset=utf-8',
-  '.xml': 'application/xml',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-  '.wasm': 'application/wasm',
-  '.pdf': 'application/pdf',
-  '.zip': 'application/zip',
-  '.gz': 'application/gzip',
-  '.mp4': 'video/mp4',
-  '.webm': 'video/webm',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-};
+/**
+ * @deprecated Content types now come from mime-db through `contentTypeFor` in @carafe/gateway,
+ * and `types` overrides them. This is empty and stays only so existing imports compile.
+ */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({});
 
-function etagOf(stats: Stats): string {
-  return `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
-}
+// Percent-encoded `/`, `\` and NUL in the raw target: once PATH_INFO is decoded they are
+// indistinguishable from real separators, so they are refused before decoding matters.
+const ENCODED_SEPARATOR = /%(?:2f|5c|00)/i;
 
-/** RFC 9110 §13.1.2: a weak comparison against any of the listed tags, or `*`. */
-function noneMatch(header: string, etag: string): boolean {
-  if (header.trim() === '*') return true;
-  const bare = etag.slice(2);
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === etag || t === bare || t === `W/${bare}`;
-  });
-}
+// `path` is the file read (symlinks resolved); `name` the one asked for, which sets the type.
+type Found = { path: string; name: string; stats: Stats } | 'missing' | 'outside';
 
-async function fileAt(path: string, index: string | false): Promise<[string, Stats] | undefined> {
-  try {
-    const stats = await stat(path);
-    if (stats.isFile()) return [path, stats];
-    if (stats.isDirectory() && index) {
-      const indexPath = resolve(path, index);
-      const indexStats = await stat(indexPath);
-      if (indexStats.isFile()) return [indexPath, indexStats];
-    }
-  } catch {
-    // no such file: fall through
-  }
-  return undefined;
-}
-
-function notFound(startResponse: StartResponse): [Buffer] {
-  const problem = problemResponse(404);
-  startResponse(problem.status, problem.headers);
-  return [problem.body];
-}
-
+/**
+ * Serves the files under `options.root` at `options.prefix` for GET and HEAD, in front of `app`.
+ * Answers: the file (200/206, or 304/412/416 from its validators and the request's conditionals);
+ * 404 for a path that escapes the root (`..`, `%2F`/`%5C`/`%00` in the raw target, NUL,
+ * backslash, a symlink pointing outside); 403 for a dotfile under `dotfiles: 'deny'`. A path with
+ * no file behind it, a hidden dotfile, other methods and other paths go to `app`.
+ *
+ * @example staticFiles({ root: 'public', prefix: '/static', maxAge: 3600 })(app)
+ */
 export function staticFiles(options: StaticOptions): TsgiMiddleware {
   const root = resolve(options.root);
   const prefix = (options.prefix ?? '/').replace(/\/+$/, '');
   const index = options.index ?? 'index.html';
-  const types = { ...CONTENT_TYPES, ...options.types };
+  const dotfiles = options.dotfiles ?? 'ignore';
+  const types = options.types && Object.fromEntries(Object.entries(options.types).map(([ext, type]) => [ext.toLowerCase(), type]));
   const cacheControl = `public, max-age=${Math.max(0, Math.floor(options.maxAge ?? 0))}`;
+  // The root's real path, for the symlink check: looked up on first use, since the directory may
+  // not exist yet when the middleware is built; forgotten on failure so a later request retries.
+  let realRoot: Promise<string> | undefined;
+  const rootReal = () => (realRoot ??= realpath(root).catch((error: unknown) => {
+    realRoot = undefined;
+    throw error;
+  }));
+
+  /** The regular file a URL path names, following a directory to its index, or why there is none. */
+  async function find(relative: string): Promise<Found> {
+    const target = resolveUnder(root, relative);
+    if (target === undefined) return 'outside';
+    let name = target;
+    let real: string;
+    let stats: Stats;
+    try {
+      [real, stats] = await Promise.all([realpath(target), stat(target)]);
+      if (!isInside(await rootReal(), real)) return 'outside';
+      if (stats.isDirectory() && index) {
+        name = resolve(target, index);
+        real = await realpath(resolve(real, index));
+        if (!isInside(await rootReal(), real)) return 'outside';
+        stats = await stat(real);
+      }
+    } catch {
+      return 'missing'; // no such file (or no root): the app may know the path
+    }
+    return stats.isFile() ? { path: real, name, stats } : 'missing';
+  }
+
+  async function serve(environ: Environ, app: TsgiApplication, relative: string): Promise<TsgiResponse> {
+    if (relative.split('/').some((segment) => segment.startsWith('.') && segment !== '.' && segment !== '..')) {
+      if (dotfiles === 'deny') return problemResponse(403);
+      if (dotfiles === 'ignore') return app(environ);
+    }
+    const found = await find(relative);
+    if (found === 'outside') return problemResponse(404);
+    if (found === 'missing') return app(environ);
+    return sendFile(found.path, found.stats, { method: environ.REQUEST_METHOD, header: headerReader(environ) }, {
+      contentType: contentTypeFor(found.name, types),
+      cacheControl,
+    });
+  }
 
   return (app: TsgiApplication): TsgiApplication => {
-    const serve = async (environ: Environ, startResponse: StartResponse) => {
+    const staticApp = (environ: Environ) => {
       const method = environ.REQUEST_METHOD;
       const path = environ.PATH_INFO;
-      if ((method !== 'GET' && method !== 'HEAD') || !(path.startsWith(`${prefix}/`) || (prefix && path === prefix))) {
-        return app(environ, startResponse);
+      // Everything else goes to the app untouched, so a synchronous app stays synchronous.
+      if ((method !== 'GET' && method !== 'HEAD') || !(path.startsWith(`${prefix}/`) || (prefix !== '' && path === prefix))) {
+        return app(environ);
       }
-      const relative = path.slice(prefix.length);
-      // PATH_INFO is already percent-decoded, so `..` and NUL here are what the client meant.
-      if (relative.includes('\0') || relative.split(/[/\\]/).includes('..')) return notFound(startResponse);
-      const target = resolve(root, `.${relative}`);
-      if (target !== root && !target.startsWith(root + sep)) return notFound(startResponse);
-      const found = await fileAt(target, index);
-      if (!found) return app(environ, startResponse);
-      const [file, stats] = found;
-
-      const etag = etagOf(stats);
-      const lastModified = new Date(Math.floor(stats.mtimeMs / 1000) * 1000).toUTCString();
-      const validators: HeaderList = [
-        ['ETag', etag],
-        ['Last-Modified', lastModified],
-        ['Cache-Control', cacheControl],
-      ];
-      const ifNoneMatch = environ.HTTP_IF_NONE_MATCH;
-      const ifModifiedSince = environ.HTTP_IF_MODIFIED_SINCE;
-      const fresh = ifNoneMatch !== undefined
-        ? noneMatch(ifNoneMatch, etag)
-        : ifModifiedSince !== undefined && Date.parse(ifModifiedSince) >= Math.floor(stats.mtimeMs / 1000) * 1000;
-      if (fresh) {
-        startResponse('304 Not Modified', validators);
-        return [];
-      }
-      startResponse('200 OK', [
-        ['Content-Type', types[extname(file).toLowerCase()] ?? 'application/octet-stream'],
-        ['Content-Length', String(stats.size)],
-        ...validators,
-      ]);
-      if (method === 'HEAD' || stats.size === 0) return [];
-      return createReadStream(file) as AsyncIterable<Buffer>;
+      if (ENCODED_SEPARATOR.test(rawPath(environ))) return problemResponse(404);
+      return serve(environ, app, path.slice(prefix.length));
     };
-    return keepLifespan(serve, app);
+    return keepLifespan(staticApp, app);
   };
+}
+
+/** The path part of the raw request target, still percent-encoded. */
+function rawPath(environ: Environ): string {
+  const raw = environ.RAW_URI ?? ''; // an environ built by hand (a test, a dispatcher) may lack it
+  const mark = raw.indexOf('?');
+  return mark === -1 ? raw : raw.slice(0, mark);
 }

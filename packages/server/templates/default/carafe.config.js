@@ -1,7 +1,7 @@
 // Settings for `carafe serve` (it reads ./carafe.config.js by itself). Command-line flags and
 // CARAFE_* environment variables override them; `npx carafe serve --help` lists every setting.
 
-/** @type {import('@carafe/server').CarafeConfig} */
+/** @type {import('@carafe/server').ServerConfig} */
 export default {
   // PORT (and HOST) from the environment, as most hosting platforms set them.
   bind: [`${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? '8000'}`],

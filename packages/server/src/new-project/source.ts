@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The `@carafe/server` package's root: this module lives in `<root>/src/scaffold/` or `<root>/dist/scaffold/`. */
+/** The `@carafe/server` package's root: this module lives in `<root>/src/new-project/` or `<root>/dist/new-project/`. */
 export const SERVER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The Carafe packages a generated project depends on at run time. */

@@ -8,7 +8,7 @@ import { ferretdbScriptsDir, FERRETDB_SCRIPTS, SERVER_ROOT, type CarafeSource } 
 export const TEMPLATES_DIR = join(SERVER_ROOT, 'templates');
 
 /** What to generate and where. */
-export interface ScaffoldOptions {
+export interface NewProjectOptions {
   /** The target directory (created when missing). */
   dir: string;
   /** The npm package name, already validated. */
@@ -20,14 +20,14 @@ export interface ScaffoldOptions {
   source: CarafeSource;
 }
 
-/** A scaffold refused (`ExitCode.USAGE`: the invocation was at fault) or failed (`ExitCode.ERROR`). */
-export class ScaffoldError extends Error {
+/** Generating a project was refused (`ExitCode.USAGE`: the invocation was at fault) or failed (`ExitCode.ERROR`). */
+export class NewProjectError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode = ExitCode.USAGE,
   ) {
     super(message);
-    this.name = 'ScaffoldError';
+    this.name = 'NewProjectError';
   }
 }
 
@@ -66,7 +66,7 @@ const PLACEHOLDER = /\{\{(\w+)\}\}/g;
 /** Fills a template. An unknown key or flag is a bug in the template, so it throws. */
 export function fill(text: string, { text: values, flags }: TemplateValues, file: string): string {
   const unknown = (key: string): never => {
-    throw new ScaffoldError(`template ${file} uses an unknown placeholder ${key}`, ExitCode.ERROR);
+    throw new NewProjectError(`template ${file} uses an unknown placeholder ${key}`, ExitCode.ERROR);
   };
   return text
     .replace(SECTION, (_, kind: string, flag: string, body: string) => {
@@ -83,9 +83,9 @@ export function databaseName(name: string): string {
 
 function checkTarget(dir: string, force: boolean): void {
   if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw new ScaffoldError(`${dir} exists and is not a directory`);
+  if (!statSync(dir).isDirectory()) throw new NewProjectError(`${dir} exists and is not a directory`);
   if (!force && readdirSync(dir).length > 0) {
-    throw new ScaffoldError(
+    throw new NewProjectError(
       `${dir} is not empty; refusing to write into it. Choose a new directory, or pass --force ` +
         '(files with the names of generated files are overwritten, others are left alone)',
     );
@@ -97,7 +97,7 @@ function checkTarget(dir: string, force: boolean): void {
  * Everything that could refuse (a non-empty directory, missing FerretDB scripts) is checked
  * before the first file is written.
  */
-export function generate(options: ScaffoldOptions): string[] {
+export function generate(options: NewProjectOptions): string[] {
   const { dir, name, mongo, source } = options;
   checkTarget(dir, options.force);
 
@@ -108,7 +108,7 @@ export function generate(options: ScaffoldOptions): string[] {
     const scriptsDir = ferretdbScriptsDir(source);
     for (const script of FERRETDB_SCRIPTS) {
       const from = join(scriptsDir, script);
-      if (!existsSync(from)) throw new ScaffoldError(`cannot add the embedded FerretDB: ${from} is missing`, ExitCode.ERROR);
+      if (!existsSync(from)) throw new NewProjectError(`cannot add the embedded FerretDB: ${from} is missing`, ExitCode.ERROR);
       copies.set(`scripts/${script}`, from);
     }
   }

@@ -1,12 +1,12 @@
 /**
- * `carafe new DIR`: scaffolds a small REST API project shaped like examples/rest-api —
+ * `carafe new DIR`: generates a small REST API project shaped like examples/rest-api —
  * one blueprint with a schema-validated resource, an error handler, `/healthz`, a vitest +
  * supertest suite and a `carafe.config.js` — runnable with `npm install` and `npm start`.
  */
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode } from '../exit-codes.js';
-import { generate, ScaffoldError } from './generate.js';
+import { generate, NewProjectError } from './generate.js';
 import { packageNameProblem } from './package-name.js';
 import { locateCarafe, unbuiltPackages } from './source.js';
 
@@ -22,7 +22,7 @@ Creates a Carafe REST API project in DIR.
 `;
 
 /** The command line itself is wrong: answered with the usage text. */
-class UsageError extends ScaffoldError {}
+class UsageError extends NewProjectError {}
 
 /** The arguments of `carafe new`, or a usage error. */
 function parseOptions(argv: string[]) {
@@ -46,7 +46,7 @@ function parseOptions(argv: string[]) {
   const problem = packageNameProblem(name);
   if (problem) {
     const hint = values.name === undefined ? ` (taken from the directory; pass --name to choose another)` : '';
-    throw new ScaffoldError(`"${name}" is not a valid npm package name${hint}: ${problem}`);
+    throw new NewProjectError(`"${name}" is not a valid npm package name${hint}: ${problem}`);
   }
   return { help: false as const, dir, name, mongo: values.mongo, force: values.force };
 }
@@ -96,7 +96,7 @@ export async function runNew(argv: string[]): Promise<number> {
     const showUsage = error instanceof UsageError || isParseArgsError(error);
     process.stderr.write(`carafe new: ${error instanceof Error ? error.message : String(error)}\n`);
     if (showUsage) process.stderr.write(`\n${USAGE}`);
-    return showUsage ? ExitCode.USAGE : error instanceof ScaffoldError ? error.exitCode : ExitCode.ERROR;
+    return showUsage ? ExitCode.USAGE : error instanceof NewProjectError ? error.exitCode : ExitCode.ERROR;
   }
 }
 

@@ -1,9 +1,9 @@
 /**
- * `carafe new` end to end, the way a newcomer uses it: the real CLI scaffolds into a temporary
- * directory outside the repository, `npm install` installs it (from this checkout's packages and
- * the npm cache), then the project's own `npm test` passes and `npm start` serves /healthz on
- * the PORT it is given. The --mongo variant runs its tests against the embedded FerretDB it
- * starts itself, and serves from MongoDB with several workers.
+ * `carafe new` end to end, the way a newcomer uses it: the real CLI generates a project in a
+ * temporary directory outside the repository, `npm install` installs it (from this checkout's
+ * packages and the npm cache), then the project's own `npm test` passes and `npm start` serves
+ * /healthz on the PORT it is given. The --mongo variant runs its tests against the embedded
+ * FerretDB it starts itself, and serves from MongoDB with several workers.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -19,7 +19,7 @@ const FERRETDB = join(REPO, '.tools', 'bin', 'ferretdb');
 const STEP_TIMEOUT_MS = 45_000;
 const TEST_TIMEOUT_MS = 58_000;
 
-const scratch = mkdtempSync(join(tmpdir(), 'carafe-scaffold-e2e-'));
+const scratch = mkdtempSync(join(tmpdir(), 'carafe-new-project-e2e-'));
 const started: ChildProcess[] = [];
 
 /**
@@ -119,7 +119,7 @@ afterAll(async () => {
 describe('carafe new (default: in-memory notes)', () => {
   const dir = join(scratch, 'my-api');
 
-  it('scaffolds a project that installs, passes its own tests and serves /healthz on PORT', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('generates a project that installs, passes its own tests and serves /healthz on PORT', { timeout: TEST_TIMEOUT_MS }, async () => {
     const created = carafeNew(dir);
     expectSuccess(created);
     expect(created.stdout).toContain(`Created my-api in ${dir}`);
@@ -151,7 +151,7 @@ describe('carafe new (default: in-memory notes)', () => {
     await expect.poll(log, { timeout: 5_000 }).toMatch(/"GET \/healthz HTTP\/1\.1" 200/);
   });
 
-  it('refuses to scaffold into the now non-empty directory without --force', () => {
+  it('refuses to write into the now non-empty directory without --force', () => {
     const before = readFileSync(join(dir, 'src', 'app.ts'), 'utf8');
     const refused = carafeNew(dir);
     expect(refused.status, output(refused)).toBe(2);
@@ -181,7 +181,7 @@ describe('carafe new --mongo', () => {
     expect(tested.stderr).toMatch(/with-mongodb: embedded FerretDB at mongodb:\/\/127\.0\.0\.1:\d+/);
 
     // Served by two workers, against the test run's MongoDB-compatible server.
-    const { base } = await npmStart(dir, projectEnv({ MONGODB_URI: inject('mongodbUri'), MONGODB_DB: `scaffold_${process.pid}` }));
+    const { base } = await npmStart(dir, projectEnv({ MONGODB_URI: inject('mongodbUri'), MONGODB_DB: `new_project_${process.pid}` }));
     const created = await fetch(`${base}/notes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

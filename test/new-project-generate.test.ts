@@ -1,20 +1,20 @@
 /**
  * `carafe new` in-process: argument handling, refusals, what each variant contains and what the
- * generated project depends on. The end-to-end run (install, test, start) is scaffold-new.test.ts.
+ * generated project depends on. The end-to-end run (install, test, start) is new-project-e2e.test.ts.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEV_DEPENDENCIES, MONGODB_DRIVER } from '../packages/server/src/scaffold/manifest.js';
-import { databaseName, fill, generate, ScaffoldError } from '../packages/server/src/scaffold/generate.js';
-import { runNew } from '../packages/server/src/scaffold/index.js';
-import { packageNameProblem } from '../packages/server/src/scaffold/package-name.js';
-import { carafeDependencies, locateCarafe } from '../packages/server/src/scaffold/source.js';
+import { DEV_DEPENDENCIES, MONGODB_DRIVER } from '../packages/server/src/new-project/manifest.js';
+import { databaseName, fill, generate, NewProjectError } from '../packages/server/src/new-project/generate.js';
+import { runNew } from '../packages/server/src/new-project/index.js';
+import { packageNameProblem } from '../packages/server/src/new-project/package-name.js';
+import { carafeDependencies, locateCarafe } from '../packages/server/src/new-project/source.js';
 
 const REPO = join(import.meta.dirname, '..');
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const scratch = mkdtempSync(join(tmpdir(), 'carafe-scaffold-unit-'));
+const scratch = mkdtempSync(join(tmpdir(), 'carafe-new-project-unit-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = () => join(scratch, `project-${++counter}`);
@@ -191,7 +191,7 @@ describe('carafe new', () => {
 
   it('fails before writing when a published package lacks the FerretDB scripts', () => {
     const source = { kind: 'registry', version: '1.0.0' } as const;
-    expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(ScaffoldError);
+    expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(NewProjectError);
     expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(/vendor\/ferretdb\/ferretdb\.mjs is missing/);
     expect(existsSync(dir)).toBe(false);
   });
