@@ -176,7 +176,8 @@ class Binding {
       exchange.fail(error);
       return;
     }
-    if (result !== null && typeof (result as Partial<Promise<TsgiResponse>>).then === 'function') {
+    // `!= null`: an application that returns nothing gets a 500 from send(), not a TypeError here.
+    if (result != null && typeof (result as Partial<Promise<TsgiResponse>>).then === 'function') {
       (result as Promise<TsgiResponse>).then(
         (response) => exchange.send(response),
         (error: unknown) => exchange.fail(error),

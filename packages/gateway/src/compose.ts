@@ -6,7 +6,7 @@
 import type { HeaderList, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
 
 function isPromise(result: TsgiResult): result is Promise<TsgiResponse> {
-  return typeof (result as Partial<Promise<TsgiResponse>>).then === 'function';
+  return result != null && typeof (result as Partial<Promise<TsgiResponse>>).then === 'function';
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A breach of the TSGI specification (docs/tsgi.md). The message starts with the
- * section that states the rule, e.g. `"§3.3 startResponse called twice without error"`,
+ * section that states the rule, e.g. `"§3.2 status 99 is not a final status (200-599)"`,
  * so a failing test or log line points straight at the paragraph to read.
  */
 export class TsgiComplianceError extends Error {

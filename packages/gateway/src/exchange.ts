@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
 import { declaredLength, headerListProblem, statusProblem } from './headers.js';
-import type { RequestBody } from './input.js';
+import { hasBody } from './input.js';
 import { RequestAbort } from './signal.js';
 import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, TsgiResponse } from './types.js';
 import { problemResponse } from './problem.js';
@@ -40,6 +40,7 @@ export interface ExchangeSettings {
 const PROBLEM_500 = problemResponse(500);
 const PROBLEM_400 = problemResponse(400, 'The request target is not valid percent-encoded UTF-8.');
 const RESOLVED = Promise.resolve();
+const NO_CONTENT_LENGTH_204 = '§3.7 a 204 response must not have a Content-Length';
 const NO_HEADERS: HeaderList = [];
 const kExchange = Symbol('tsgi.exchange');
 /** Resolves to this when the second chunk of a stream is not ready by the next turn of the event loop. */
@@ -92,20 +93,29 @@ export class Exchange {
     return this.bodyDone && this.iterator === undefined && this.res.writableEnded;
   }
 
-  /** Checks and sends the response the application returned (§3.2). */
+  /** Checks and sends the response the application returned (§3.2, §6.2). Never throws. */
   send(response: TsgiResponse): void {
-    if (response === null || typeof response !== 'object') {
-      this.fail(complianceError(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}`));
+    try {
+      this.accept(response);
+    } catch (error) {
+      // Only an exotic response gets here (a getter that throws, a Proxy): still a 500, never
+      // an exception escaping into Node's request listener or an unhandled rejection.
+      this.fail(error);
+    }
+  }
+
+  private accept(response: TsgiResponse): void {
+    if (response === null || typeof response !== 'object' || Array.isArray(response)) {
+      this.fail(complianceError(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`));
       return;
     }
     const { status, headers, body } = response;
-    const problem = statusProblem(status) ?? headerListProblem(headers);
-    if (problem !== undefined) {
-      this.fail(complianceError(problem));
-      return;
-    }
-    const declared = declaredLength(headers);
+    // The first rule broken, or (all well) the declared Content-Length, -1 for none.
+    let declared = statusProblem(status) ?? headerListProblem(headers) ?? declaredLength(headers);
+    if (status === 204 && typeof declared === 'number' && declared !== -1) declared = NO_CONTENT_LENGTH_204;
     if (typeof declared === 'string') {
+      // Refused, but the body may hold something (a file, a cursor): it still gets its return() (§3.4).
+      this.iterator = openToClose(body);
       this.fail(complianceError(declared));
       return;
     }
@@ -143,7 +153,8 @@ export class Exchange {
       if (res.headersSent) this.cutConnection();
       else if (clients) {
         // The body was not read to its end: its framing can no longer be trusted, so close.
-        if (!this.req.complete) res.shouldKeepAlive = false;
+        // (A request without a body is not `complete` yet while the app runs synchronously.)
+        if (!this.req.complete && hasBody(this.req)) res.shouldKeepAlive = false;
         this.respondWith(problemResponse(error.status, error.message));
       } else this.respondWith(PROBLEM_500);
     }
@@ -345,8 +356,19 @@ function iterate(body: unknown): Iter {
   throw complianceError(`§3.2 application must return an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
 }
 
+/** The iterator of a body that will not be sent, so that it can be closed; none for arrays or non-iterables. */
+function openToClose(body: unknown): Iter | undefined {
+  if (Array.isArray(body)) return undefined;
+  try {
+    return iterate(body);
+  } catch {
+    return undefined;
+  }
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return typeof value;
 }

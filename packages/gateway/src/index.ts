@@ -8,3 +8,25 @@ export type { BindingOptions, ListenOptions, NodeListener, ServerOptions } from 
 export type { FinishedRecord } from './exchange.js';
 export { shutdown, startup } from './lifespan.js';
 export { answerOnSocket, problemJson, problemResponse, statusLine } from './problem.js';
+export { environKey } from './headers.js';
+export { DEFAULT_CONTENT_TYPE, contentTypeFor } from './http/mime.js';
+export {
+  evaluateConditions,
+  fileETag,
+  httpDate,
+  isFresh,
+  parseETagList,
+  parseHttpDate,
+  preconditionFailed,
+  strongMatch,
+  weakMatch,
+} from './http/conditional.js';
+export type { ConditionalOutcome, HeaderLookup, Validators } from './http/conditional.js';
+export { contentRange, ifRangeMatches, parseRange } from './http/range.js';
+export type { ByteRange } from './http/range.js';
+export { defaultPort, splitHost } from './http/host.js';
+export type { HostParts } from './http/host.js';
+export { headerReader, requestHeader } from './http/request-header.js';
+export { isInside, resolveUnder } from './http/safe-path.js';
+export { sendFile } from './http/send-file.js';
+export type { SendFileOptions, SendFileRequest, SendFileStats } from './http/send-file.js';

@@ -71,20 +71,21 @@ export function validator(app: TsgiApplication): TsgiApplication {
  */
 function checkResponse(environ: Environ, response: unknown): TsgiResponse {
   if (response === null || typeof response !== 'object' || Array.isArray(response)) {
-    enforce(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}`);
+    enforce(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`);
   }
   const { status, headers, body } = response as TsgiResponse;
   enforce(statusProblem(status));
   enforce(headerListProblem(headers));
   const declared = declaredLength(headers);
   if (typeof declared === 'string') enforce(declared);
+  if (status === 204 && declared !== -1) enforce('§3.7 a 204 response must not have a Content-Length');
   const exchange = new CheckedExchange(environ, status, declared as number);
   return { status, headers, body: exchange.checkBody(body) };
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array (a body, not a response)';
+  if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return typeof value;
 }
