@@ -2,13 +2,33 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import { createServer, validator, type BindingOptions, type ErrorStream, type TsgiApplication } from '@carafe/gateway';
+import {
+  createServer,
+  validator,
+  type BindingOptions,
+  type ErrorStream,
+  type HeaderList,
+  type ResponseBody,
+  type TsgiApplication,
+  type TsgiResponse,
+} from '@carafe/gateway';
 import { afterEach } from 'vitest';
 
 /** An error stream that keeps what it is given. */
 export function memoryErrors(): ErrorStream & { text(): string } {
   const lines: string[] = [];
   return { write: (message: string) => void lines.push(message), text: () => lines.join('') };
+}
+
+/** A response object: `reply(200, [['Content-Type', 'text/plain']], ['hello'])`. */
+export function reply(status: number, headers: HeaderList = [], body: ResponseBody = []): TsgiResponse {
+  return { status, headers, body };
+}
+
+/** Status line, Content-Type and parsed JSON body of a raw problem+json response. */
+export function problemOf(text: string): { statusLine: string; type: string | undefined; body: Record<string, unknown> } {
+  const { statusLine, headers, body } = parseResponse(text);
+  return { statusLine, type: headers['content-type'], body: JSON.parse(body) as Record<string, unknown> };
 }
 
 /** Starts `server` on a free port; returns the port. */

@@ -1,18 +1,28 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import { ClientDisconnected, type Environ, type TsgiApplication } from '@carafe/gateway';
+import http, { STATUS_CODES } from 'node:http';
+import {
+  BodyTooLargeError,
+  ClientDisconnected,
+  HttpStatusError,
+  createServer,
+  validator,
+  type Environ,
+  type FinishedRecord,
+  type TsgiApplication,
+} from '@carafe/gateway';
 import { describe, expect, it } from 'vitest';
-import { deferred, useServers, dechunk, memoryErrors, parseResponse, rawExchange } from './helpers.js';
+import { deferred, useServers, dechunk, memoryErrors, parseResponse, problemOf, rawExchange, reply } from './helpers.js';
 
 const serveApp = useServers();
+/** `413 Payload Too Large` or `413 Content Too Large`, as this Node version words it. */
+const statusLine413 = `413 ${STATUS_CODES[413]}`;
 
 /** Echoes the body and how it arrived: "<chunks>:<bytes>:<body>". */
-const echo: TsgiApplication = async (env, start) => {
+const echo: TsgiApplication = async (env) => {
   const parts: Uint8Array[] = [];
   for await (const chunk of env['tsgi.input']) parts.push(chunk);
   const body = Buffer.concat(parts);
-  start('200 OK', [['Content-Type', 'text/plain']]);
-  return [`${env.CONTENT_LENGTH ?? '-'}:${body.length}:${body.toString()}`];
+  return reply(200, [['Content-Type', 'text/plain']], [`${env.CONTENT_LENGTH ?? '-'}:${body.length}:${body.toString()}`]);
 };
 
 /** Captures the environ of each request (copied: the binding owns the original after the response). */
@@ -20,10 +30,9 @@ function capture(): { app: TsgiApplication; seen: Environ[] } {
   const seen: Environ[] = [];
   return {
     seen,
-    app: (env, start) => {
+    app: (env) => {
       seen.push({ ...env });
-      start('200 OK', []);
-      return [];
+      return reply(200);
     },
   };
 }
@@ -71,14 +80,13 @@ describe('tsgi.input', () => {
     let largest = 0;
     let total = 0;
     const hash = createHash('sha256');
-    const port = await serveApp(async (env, start) => {
+    const port = await serveApp(async (env) => {
       for await (const chunk of env['tsgi.input']) {
         largest = Math.max(largest, chunk.byteLength);
         total += chunk.byteLength;
         hash.update(chunk);
       }
-      start('200 OK', []);
-      return [hash.digest('hex')];
+      return reply(200, [], [hash.digest('hex')]);
     });
     const piece = Buffer.alloc(1024 * 1024, 'z');
     const expected = createHash('sha256');
@@ -109,7 +117,7 @@ describe('tsgi.input', () => {
   it('fails the read when the client disconnects mid-body', async () => {
     const failure = deferred<unknown>();
     const errors = memoryErrors();
-    const port = await serveApp(async (env, start) => {
+    const port = await serveApp(async (env) => {
       try {
         for await (const _chunk of env['tsgi.input']) {
           // reading until the client goes away
@@ -117,8 +125,7 @@ describe('tsgi.input', () => {
       } catch (error) {
         failure.resolve(error);
       }
-      start('200 OK', []);
-      return [];
+      return reply(200);
     }, { errors });
     await rawExchange(port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b', {
       until: () => true,
@@ -129,11 +136,30 @@ describe('tsgi.input', () => {
     expect(errors.text()).toBe('');
   });
 
+  it('does not log a ClientDisconnected the application lets propagate', async () => {
+    const errors = memoryErrors();
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(
+      async (env) => {
+        for await (const _chunk of env['tsgi.input']) {
+          // reading until the client goes away; the error escapes the app
+        }
+        return reply(200);
+      },
+      { errors, onFinished: (record) => finished.resolve(record) },
+    );
+    await rawExchange(port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b', {
+      until: () => true,
+      timeoutMs: 100,
+    }).catch(() => undefined);
+    const record = await finished.promise;
+    expect(record.error).toBeInstanceOf(ClientDisconnected);
+    expect(record.aborted).toBe(true);
+    expect(errors.text()).toBe('');
+  });
+
   it('leaves a keep-alive connection usable when the app ignores the body', async () => {
-    const port = await serveApp((env, start) => {
-      start('200 OK', []);
-      return [env.PATH_INFO];
-    });
+    const port = await serveApp((env) => reply(200, [], [env.PATH_INFO]));
     const { text } = await rawExchange(
       port,
       'POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello' + 'GET /second HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
@@ -143,10 +169,9 @@ describe('tsgi.input', () => {
   });
 
   it('leaves a keep-alive connection usable when the app stops reading early', async () => {
-    const port = await serveApp(async (env, start) => {
+    const port = await serveApp(async (env) => {
       for await (const _chunk of env['tsgi.input']) break;
-      start('200 OK', []);
-      return [env.PATH_INFO];
+      return reply(200, [], [env.PATH_INFO]);
     });
     const { text } = await rawExchange(
       port,
@@ -182,16 +207,182 @@ describe('Expect: 100-continue', () => {
   });
 
   it('answers without 100 Continue, and closes, when the application does not read the body', async () => {
-    const port = await serveApp((_env, start) => {
-      start('413 Content Too Large', []);
-      return ['too big'];
-    });
+    const port = await serveApp(() => reply(413, [], ['too big']));
     const { text, closedByServer } = await rawExchange(port, expecting);
     expect(text).not.toContain('100 Continue');
     const { statusLine, headers } = parseResponse(text);
-    expect(statusLine).toBe('HTTP/1.1 413 Content Too Large');
+    expect(statusLine).toBe(`HTTP/1.1 ${statusLine413}`);
     expect(headers.connection).toBe('close');
     expect(closedByServer).toBe(true);
+  });
+
+  it('answers a BodyTooLargeError thrown before reading with its 413, without 100 Continue, and closes', async () => {
+    const errors = memoryErrors();
+    const port = await serveApp(
+      (env) => {
+        if (Number(env.CONTENT_LENGTH) > 2) throw new BodyTooLargeError(2);
+        return reply(200);
+      },
+      { errors },
+    );
+    const { text, closedByServer } = await rawExchange(port, expecting);
+    expect(text).not.toContain('100 Continue');
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe(`HTTP/1.1 ${statusLine413}`);
+    expect(problem.body).toMatchObject({ status: 413, detail: 'The request body exceeds 2 bytes.' });
+    expect(closedByServer).toBe(true);
+    expect(errors.text()).toBe('');
+  });
+});
+
+describe('HttpStatusError from the application', () => {
+  /** Reads the body, throwing a BodyTooLargeError once more than `limit` bytes arrived. */
+  const limited = (limit: number): TsgiApplication => async (env) => {
+    let size = 0;
+    for await (const chunk of env['tsgi.input']) {
+      size += chunk.byteLength;
+      if (size > limit) throw new BodyTooLargeError(limit);
+    }
+    return reply(200, [], [`${size}`]);
+  };
+
+  it('answers a BodyTooLargeError with a 413 problem, does not log it, and closes a connection whose body was not read', async () => {
+    const errors = memoryErrors();
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(limited(10), { errors, onFinished: (record) => finished.resolve(record) });
+    // The client sends 20 of the 100 bytes it announced and waits: the rest of the body is never read.
+    const { text, closedByServer } = await rawExchange(port, `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n${'x'.repeat(20)}`);
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe(`HTTP/1.1 ${statusLine413}`);
+    expect(problem.type).toBe('application/problem+json');
+    expect(problem.body).toEqual({ type: 'about:blank', title: STATUS_CODES[413], status: 413, detail: 'The request body exceeds 10 bytes.' });
+    expect(parseResponse(text).headers.connection).toBe('close');
+    expect(closedByServer).toBe(true);
+    const record = await finished.promise;
+    expect(record.status).toBe(413);
+    expect(record.error).toBeInstanceOf(BodyTooLargeError);
+    expect(errors.text()).toBe('');
+  });
+
+  it('keeps the connection when the body was read in full', async () => {
+    const errors = memoryErrors();
+    const port = await serveApp(
+      async (env) => {
+        for await (const _chunk of env['tsgi.input']) {
+          // read it all
+        }
+        if (env.PATH_INFO === '/bad') throw new HttpStatusError(422, 'The widget is not valid.');
+        return reply(200, [], ['second']);
+      },
+      { errors },
+    );
+    const { text, closedByServer } = await rawExchange(
+      port,
+      'POST /bad HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello' + 'GET /ok HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 422 Unprocessable Entity\r\n/);
+    expect(text).toContain('"detail":"The widget is not valid."');
+    expect(text).toMatch(/HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nsecond$/);
+    expect(closedByServer).toBe(true);
+    expect(errors.text()).toBe('');
+  });
+
+  it('keeps a keep-alive connection when a request without a body is refused synchronously', async () => {
+    const port = await serveApp((env) => {
+      if (env.PATH_INFO === '/gone') throw new HttpStatusError(410, 'It left.');
+      return reply(200, [], ['after']);
+    });
+    const { text } = await rawExchange(
+      port,
+      'GET /gone HTTP/1.1\r\nHost: t\r\n\r\n' + 'GET /ok HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 410 Gone\r\n/);
+    expect(text.split('\r\n\r\n')[0]!.toLowerCase()).not.toContain('connection: close');
+    expect(text).toMatch(/\r\n\r\nafter$/);
+  });
+});
+
+describe('requests Node refuses', () => {
+  it('answers Content-Length together with Transfer-Encoding (request smuggling) with a 400, without calling the app', async () => {
+    let called = false;
+    const port = await serveApp(() => {
+      called = true;
+      return reply(200);
+    });
+    const { text, closedByServer } = await rawExchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n',
+    );
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(problem.type).toBe('application/problem+json');
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(closedByServer).toBe(true);
+    expect(called).toBe(false);
+  });
+});
+
+describe('createServer seams', () => {
+  it('admit() answering and returning false keeps the request from the app', async () => {
+    const seen: string[] = [];
+    const port = await serveApp.listen(
+      createServer(validator((env) => reply(200, [], [`app saw ${env.PATH_INFO}`])), {
+        admit: (req, res) => {
+          seen.push(req.url!);
+          if (req.url !== '/blocked') return true;
+          res.statusCode = 429;
+          res.setHeader('Content-Type', 'text/plain');
+          res.end('slow down');
+          return false;
+        },
+      }),
+    );
+    const blocked = parseResponse((await rawExchange(port, 'GET /blocked HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')).text);
+    expect(blocked.statusLine).toBe('HTTP/1.1 429 Too Many Requests');
+    expect(blocked.body).toBe('slow down');
+    const open = parseResponse((await rawExchange(port, 'GET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')).text);
+    expect(open.body).toBe('app saw /open');
+    expect(seen).toEqual(['/blocked', '/open']);
+  });
+
+  it('admit() is asked about an Expect: 100-continue request before any 100 Continue is sent', async () => {
+    let called = false;
+    const port = await serveApp.listen(
+      createServer(validator(async (env) => {
+        called = true;
+        return echo(env);
+      }), {
+        admit: (req, res) => {
+          if (Number(req.headers['content-length']) <= 4) return true;
+          res.writeHead(413).end();
+          return false;
+        },
+      }),
+    );
+    const refused = await rawExchange(port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+    expect(refused.text).not.toContain('100 Continue');
+    expect(parseResponse(refused.text).statusLine).toBe(`HTTP/1.1 ${statusLine413}`);
+    expect(called).toBe(false);
+    const admitted = await rawExchange(port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n', {
+      until: (received) => received.includes('\r\n\r\n'),
+    });
+    expect(admitted.text).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+  });
+
+  it('onClientError replaces the answer to requests Node cannot parse', async () => {
+    const codes: string[] = [];
+    const port = await serveApp.listen(
+      createServer(validator(() => reply(200)), {
+        onClientError: (error, socket) => {
+          codes.push(error.code ?? '');
+          socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 6\r\nConnection: close\r\n\r\ncustom');
+        },
+      }),
+    );
+    const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nBad Header Line\r\n\r\n');
+    expect(parseResponse(text).body).toBe('custom');
+    expect(codes).toHaveLength(1);
+    expect(codes[0]).toMatch(/^HPE_/);
   });
 });
 
@@ -266,11 +457,10 @@ describe('environ', () => {
 
   it('is a plain object whose copies carry a working tsgi.signal', async () => {
     const copies = deferred<{ plain: boolean; copy: Environ; keys: string[] }>();
-    const port = await serveApp((env, start) => {
+    const port = await serveApp((env) => {
       const copy = { ...env };
       copies.resolve({ plain: Object.getPrototypeOf(env) === Object.prototype, copy, keys: Object.keys(env) });
-      start('200 OK', []);
-      return [];
+      return reply(200);
     });
     await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     const { plain, copy, keys } = await copies.promise;
@@ -283,11 +473,10 @@ describe('environ', () => {
   it('lets middleware replace tsgi.signal by assignment', async () => {
     const seen = deferred<boolean>();
     const replacement = new AbortController().signal;
-    const port = await serveApp((env, start) => {
+    const port = await serveApp((env) => {
       env['tsgi.signal'] = replacement;
       seen.resolve(env['tsgi.signal'] === replacement);
-      start('200 OK', []);
-      return [];
+      return reply(200);
     });
     await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     expect(await seen.promise).toBe(true);
@@ -296,10 +485,7 @@ describe('environ', () => {
 
 describe('hand-written HTTP/1.1', () => {
   it('serves several keep-alive requests on one connection', async () => {
-    const port = await serveApp((env, start) => {
-      start('200 OK', [['Content-Type', 'text/plain']]);
-      return [`${env.REQUEST_METHOD} ${env.PATH_INFO}`];
-    });
+    const port = await serveApp((env) => reply(200, [['Content-Type', 'text/plain']], [`${env.REQUEST_METHOD} ${env.PATH_INFO}`]));
     const { text } = await rawExchange(
       port,
       'GET /a HTTP/1.1\r\nHost: t\r\n\r\nHEAD /b HTTP/1.1\r\nHost: t\r\n\r\nDELETE /c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
@@ -312,15 +498,14 @@ describe('hand-written HTTP/1.1', () => {
   });
 
   it('streams a response chunk by chunk to a raw client', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return (async function* () {
+    const port = await serveApp(() =>
+      reply(200, [], (async function* () {
         for (let i = 0; i < 3; i++) {
           await new Promise((r) => setTimeout(r, 2));
           yield `${i}`;
         }
-      })();
-    });
+      })()),
+    );
     const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     expect(dechunk(parseResponse(text).body)).toBe('012');
   });

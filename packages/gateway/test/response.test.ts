@@ -1,9 +1,21 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer, toNodeListener, validator, type Environ, type FinishedRecord, type TsgiApplication } from '@carafe/gateway';
+import {
+  BodyTooLargeError,
+  ClientDisconnected,
+  HttpStatusError,
+  createServer,
+  toNodeListener,
+  validator,
+  type Environ,
+  type FinishedRecord,
+  type HeaderList,
+  type TsgiApplication,
+  type TsgiResponse,
+} from '@carafe/gateway';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { deferred, useServers, dechunk, memoryErrors, parseResponse, rawExchange } from './helpers.js';
+import { deferred, useServers, dechunk, memoryErrors, parseResponse, problemOf, rawExchange, reply } from './helpers.js';
 
 const serveApp = useServers();
 
@@ -11,10 +23,7 @@ const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: test\r\nConnection:
 
 describe('response framing', () => {
   it('sends a single-chunk body with Content-Length', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', [['Content-Type', 'text/plain']]);
-      return ['héllo'];
-    });
+    const port = await serveApp(() => reply(200, [['Content-Type', 'text/plain']], ['héllo']));
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('6');
     expect(headers['transfer-encoding']).toBeUndefined();
@@ -22,23 +31,19 @@ describe('response framing', () => {
   });
 
   it('sends an array of several chunks with their total Content-Length', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return ['ab', new TextEncoder().encode('cd'), 'e'];
-    });
+    const port = await serveApp(() => reply(200, [], ['ab', new TextEncoder().encode('cd'), 'e']));
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('5');
     expect(body).toBe('abcde');
   });
 
   it('gives an async body of one chunk a Content-Length', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return (async function* () {
+    const port = await serveApp(() =>
+      reply(200, [], (async function* () {
         await sleep(5);
         yield 'only';
-      })();
-    });
+      })()),
+    );
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('4');
     expect(body).toBe('only');
@@ -46,14 +51,13 @@ describe('response framing', () => {
 
   it('streams a slow async body with chunked encoding, chunk by chunk', async () => {
     const release = deferred();
-    const port = await serveApp((_env, start) => {
-      start('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
+    const port = await serveApp(() =>
+      reply(200, [['Content-Type', 'text/event-stream']], (async function* () {
         yield 'first;';
         await release.promise;
         yield 'second';
-      })();
-    });
+      })()),
+    );
     let sawFirstAlone = false;
     const exchange = rawExchange(port, get('/'), {
       until: (text) => {
@@ -71,34 +75,27 @@ describe('response framing', () => {
   });
 
   it('streams a synchronous generator of several chunks', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return (function* () {
+    const port = await serveApp(() =>
+      reply(200, [], (function* () {
         yield 'a';
         yield 'b';
         yield 'c';
-      })();
-    });
+      })()),
+    );
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['transfer-encoding']).toBe('chunked');
     expect(dechunk(body)).toBe('abc');
   });
 
   it('sends an empty array as Content-Length: 0', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return [];
-    });
+    const port = await serveApp(() => reply(200));
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('0');
     expect(body).toBe('');
   });
 
   it('sends no body for HEAD but the Content-Length a GET would have', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return ['twelve bytes'];
-    });
+    const port = await serveApp(() => reply(200, [], ['twelve bytes']));
     const { text, closedByServer } = await rawExchange(port, `HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
     expect(closedByServer).toBe(true);
     const { headers, body } = parseResponse(text);
@@ -107,10 +104,7 @@ describe('response framing', () => {
   });
 
   it('sends no body and no framing for 204 and 304', async () => {
-    const port = await serveApp((env, start) => {
-      start(env.PATH_INFO === '/204' ? '204 No Content' : '304 Not Modified', [['ETag', '"x"']]);
-      return [];
-    });
+    const port = await serveApp((env) => reply(env.PATH_INFO === '/204' ? 204 : 304, [['ETag', '"x"']]));
     for (const path of ['/204', '/304']) {
       const { statusLine, headers, body } = parseResponse((await rawExchange(port, get(path))).text);
       expect(statusLine).toContain(path.slice(1));
@@ -121,35 +115,53 @@ describe('response framing', () => {
   });
 
   it('keeps repeated headers such as Set-Cookie', async () => {
-    const app: TsgiApplication = (_env, start) => {
-      start('200 OK', [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
-      return ['ok'];
-    };
+    const app: TsgiApplication = () => reply(200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']], ['ok']);
     const res = await request(toNodeListener(validator(app))).get('/');
     expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
   });
 
-  it('sends chunks given to the legacy write() before the returned body', async () => {
-    const port = await serveApp(async (_env, start) => {
-      const write = start('200 OK', []);
-      await write('one,');
-      await write(Buffer.from('two,'));
-      return ['three'];
+  it('sends the response of an async application once its promise resolves', async () => {
+    const port = await serveApp(async (env) => {
+      await sleep(5);
+      return reply(201, [['Location', env.PATH_INFO]], ['made']);
     });
-    const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
-    expect(headers['transfer-encoding']).toBe('chunked');
-    expect(dechunk(body)).toBe('one,two,three');
+    const { statusLine, headers, body } = parseResponse((await rawExchange(port, get('/thing'))).text);
+    expect(statusLine).toBe('HTTP/1.1 201 Created');
+    expect(headers.location).toBe('/thing');
+    expect(headers['content-length']).toBe('4');
+    expect(body).toBe('made');
+  });
+
+  it('sends the reason phrase for the status code the application gave', async () => {
+    const port = await serveApp((env) => reply(Number(env.PATH_INFO.slice(1)), [], ['x']));
+    for (const code of [202, 418, 503]) {
+      const { statusLine } = parseResponse((await rawExchange(port, get(`/${code}`))).text);
+      expect(statusLine).toBe(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}`);
+    }
+    expect(parseResponse((await rawExchange(port, get('/599'))).text).statusLine).toMatch(/^HTTP\/1\.1 599 /);
+  });
+
+  it('sends a synchronous application\'s response before the request listener returns', async () => {
+    let ended: boolean | undefined;
+    const listener = toNodeListener(validator(() => reply(200, [], ['now'])));
+    const port = await serveApp.listen(
+      http.createServer((req, res) => {
+        listener(req, res);
+        ended = res.writableEnded;
+      }),
+    );
+    expect(parseResponse((await rawExchange(port, get('/'))).text).body).toBe('now');
+    expect(ended).toBe(true);
   });
 
   it('streams close-delimited to an HTTP/1.0 client', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
-      return (async function* () {
+    const port = await serveApp(() =>
+      reply(200, [], (async function* () {
         yield 'x';
         await sleep(5);
         yield 'y';
-      })();
-    });
+      })()),
+    );
     const { text, closedByServer } = await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n');
     const { statusLine, headers, body } = parseResponse(text);
     expect(statusLine).toBe('HTTP/1.1 200 OK');
@@ -159,14 +171,13 @@ describe('response framing', () => {
   });
 
   it('uses the Content-Length the application declared for a streamed body', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', [['Content-Length', '6']]);
-      return (async function* () {
+    const port = await serveApp(() =>
+      reply(200, [['Content-Length', '6']], (async function* () {
         yield 'abc';
         await sleep(5);
         yield 'def';
-      })();
-    });
+      })()),
+    );
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('6');
     expect(headers['transfer-encoding']).toBeUndefined();
@@ -177,10 +188,9 @@ describe('response framing', () => {
 describe('body iterator return()', () => {
   it('is called once after a body is sent in full', async () => {
     let returns = 0;
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
+    const port = await serveApp(() => {
       const chunks = ['a', 'b'];
-      return {
+      return reply(200, [], {
         [Symbol.iterator]: () => ({
           next: () => (chunks.length ? { value: chunks.shift()!, done: false as const } : { value: undefined, done: true as const }),
           return: () => {
@@ -188,7 +198,7 @@ describe('body iterator return()', () => {
             return { value: undefined, done: true as const };
           },
         }),
-      };
+      });
     });
     const { body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(dechunk(body)).toBe('ab');
@@ -200,10 +210,9 @@ describe('body iterator return()', () => {
     let signal: AbortSignal | undefined;
     const finished = deferred<FinishedRecord>();
     const port = await serveApp(
-      (env, start) => {
+      (env) => {
         signal = env['tsgi.signal'];
-        start('200 OK', []);
-        return (async function* () {
+        return reply(200, [], (async function* () {
           try {
             for (let i = 0; ; i++) {
               yield `tick ${i}\n`;
@@ -212,7 +221,7 @@ describe('body iterator return()', () => {
           } finally {
             returned.resolve();
           }
-        })();
+        })());
       },
       { onFinished: (record) => finished.resolve(record) },
     );
@@ -227,11 +236,10 @@ describe('body iterator return()', () => {
 
   it('is called at once when the client disconnects while the body waits for its next chunk', async () => {
     const returnCalled = deferred();
-    const port = await serveApp((_env, start) => {
-      start('200 OK', []);
+    const port = await serveApp(() => {
       let sent = false;
       const never = new Promise<IteratorResult<string>>(() => {});
-      return {
+      return reply(200, [], {
         [Symbol.asyncIterator]: () => ({
           next: () => {
             if (sent) return never;
@@ -243,7 +251,7 @@ describe('body iterator return()', () => {
             return Promise.resolve({ value: undefined, done: true as const });
           },
         }),
-      };
+      });
     });
     await rawExchange(port, get('/'), { until: (t) => t.includes('waiting') });
     await returnCalled.promise;
@@ -253,13 +261,12 @@ describe('body iterator return()', () => {
     const returnCalled = deferred();
     const appDone = deferred();
     const disconnected = deferred();
-    const port = await serveApp(async (env, start) => {
+    const port = await serveApp(async (env) => {
       env['tsgi.signal'].addEventListener('abort', () => disconnected.resolve());
       await disconnected.promise;
-      start('200 OK', []);
       appDone.resolve();
       // A hand-written iterator: a generator that never started would skip its finally block.
-      return {
+      return reply(200, [], {
         [Symbol.iterator]: () => ({
           next: () => ({ value: 'never sent', done: false as const }),
           return: () => {
@@ -267,7 +274,7 @@ describe('body iterator return()', () => {
             return { value: undefined, done: true as const };
           },
         }),
-      };
+      });
     });
     await rawExchange(port, get('/'), { until: () => true, timeoutMs: 200 }).catch(() => undefined);
     await appDone.promise;
@@ -283,17 +290,16 @@ describe('backpressure', () => {
     let maxQueued = 0;
     let response: http.ServerResponse | undefined;
     const listener = toNodeListener(
-      validator((_env, start) => {
-        start('200 OK', [['Content-Type', 'application/octet-stream']]);
-        return (async function* () {
+      validator(() =>
+        reply(200, [['Content-Type', 'application/octet-stream']], (async function* () {
           for (let i = 0; i < total; i++) {
             // What the process holds beyond what the kernel accepted: the binding's and Node's queues.
             maxQueued = Math.max(maxQueued, response!.writableLength);
             produced++;
             yield chunk;
           }
-        })();
-      }),
+        })()),
+      ),
     );
     const port = await serveApp.listen(
       http.createServer((req, res) => {
@@ -327,11 +333,6 @@ describe('backpressure', () => {
 });
 
 describe('errors', () => {
-  const problemOf = (text: string) => {
-    const { statusLine, headers, body } = parseResponse(text);
-    return { statusLine, type: headers['content-type'], body: JSON.parse(body) as Record<string, unknown> };
-  };
-
   it('turns an exception before the response started into a 500 problem, logged with its stack', async () => {
     const errors = memoryErrors();
     const finished = deferred<FinishedRecord>();
@@ -355,33 +356,96 @@ describe('errors', () => {
     expect((record.error as Error).message).toBe('secret database password wrong');
   });
 
-  it('turns a rejected promise after startResponse (nothing sent yet) into a 500', async () => {
+  it('turns a promise that rejects before anything was sent into a 500 problem, logged', async () => {
     const errors = memoryErrors();
     const port = await serveApp(
-      async (_env, start) => {
-        start('200 OK', [['X-Would-Be', 'lost']]);
+      async () => {
         await sleep(1);
         throw new Error('late failure');
       },
       { errors },
     );
     const { text } = await rawExchange(port, get('/'));
-    expect(problemOf(text).statusLine).toBe('HTTP/1.1 500 Internal Server Error');
-    expect(text.toLowerCase()).not.toContain('x-would-be');
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(problem.body).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500 });
+    expect(text).not.toContain('late failure');
     expect(errors.text()).toContain('late failure');
   });
 
-  it('lets the application replace its response with startResponse(…, error) before anything was sent', async () => {
-    const port = await serveApp((_env, start) => {
-      start('200 OK', [['X-First', '1']]);
-      start('503 Service Unavailable', [['Retry-After', '1']], new Error('backend down'));
-      return ['later'];
-    });
-    const { statusLine, headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
+  it('answers a thrown BodyTooLargeError with a 413 problem+json and does not log it', async () => {
+    const errors = memoryErrors();
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(
+      () => {
+        throw new BodyTooLargeError(10);
+      },
+      { errors, onFinished: (record) => finished.resolve(record) },
+    );
+    const { text } = await rawExchange(port, get('/'));
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe(`HTTP/1.1 413 ${http.STATUS_CODES[413]}`);
+    expect(problem.type).toBe('application/problem+json');
+    expect(problem.body).toEqual({ type: 'about:blank', title: http.STATUS_CODES[413], status: 413, detail: 'The request body exceeds 10 bytes.' });
+    const record = await finished.promise;
+    expect(record.status).toBe(413);
+    expect(record.error).toBeInstanceOf(BodyTooLargeError);
+    expect(record.aborted).toBe(false);
+    expect(errors.text()).toBe('');
+  });
+
+  it('answers a rejection with an HttpStatusError with its status and message, without a body for HEAD', async () => {
+    const errors = memoryErrors();
+    const port = await serveApp(
+      async () => {
+        await sleep(1);
+        throw new HttpStatusError(503, 'The backend is down.');
+      },
+      { errors },
+    );
+    const problem = problemOf((await rawExchange(port, get('/'))).text);
+    expect(problem.statusLine).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(problem.body).toEqual({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The backend is down.' });
+    const head = await rawExchange(port, 'HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    const { statusLine, headers, body } = parseResponse(head.text);
     expect(statusLine).toBe('HTTP/1.1 503 Service Unavailable');
-    expect(headers['retry-after']).toBe('1');
-    expect(headers['x-first']).toBeUndefined();
-    expect(body).toBe('later');
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(body).toBe('');
+    expect(errors.text()).toBe('');
+  });
+
+  it('answers an HttpStatusError thrown by the body before its first chunk with that status, and calls return()', async () => {
+    const returned = deferred();
+    const port = await serveApp(() =>
+      reply(200, [['X-Lost', 'yes']], (async function* () {
+        try {
+          await sleep(1);
+          throw new HttpStatusError(409, 'Already taken.');
+        } finally {
+          returned.resolve();
+        }
+      })()),
+    );
+    const { text } = await rawExchange(port, get('/'));
+    const problem = problemOf(text);
+    expect(problem.statusLine).toBe('HTTP/1.1 409 Conflict');
+    expect(problem.body).toMatchObject({ status: 409, detail: 'Already taken.' });
+    expect(text.toLowerCase()).not.toContain('x-lost');
+    await returned.promise;
+  });
+
+  it('does not log a ClientDisconnected the application rethrows', async () => {
+    const errors = memoryErrors();
+    const finished = deferred<FinishedRecord>();
+    const port = await serveApp(
+      () => {
+        throw new ClientDisconnected();
+      },
+      { errors, onFinished: (record) => finished.resolve(record) },
+    );
+    await rawExchange(port, get('/'));
+    expect((await finished.promise).error).toBeInstanceOf(ClientDisconnected);
+    expect(errors.text()).toBe('');
   });
 
   it('aborts the connection when the body fails after the response started, and calls return()', async () => {
@@ -389,9 +453,8 @@ describe('errors', () => {
     const returned = deferred();
     const finished = deferred<FinishedRecord>();
     const port = await serveApp(
-      (_env, start) => {
-        start('200 OK', []);
-        return (async function* () {
+      () =>
+        reply(200, [], (async function* () {
           try {
             yield 'partial';
             await sleep(5);
@@ -399,8 +462,7 @@ describe('errors', () => {
           } finally {
             returned.resolve();
           }
-        })();
-      },
+        })()),
       { errors, onFinished: (record) => finished.resolve(record) },
     );
     const { text, closedByServer } = await rawExchange(port, get('/'));
@@ -418,10 +480,7 @@ describe('errors', () => {
 
   it('gives a 500 when a known body disagrees with the declared Content-Length', async () => {
     const errors = memoryErrors();
-    const app: TsgiApplication = (_env, start) => {
-      start('200 OK', [['Content-Length', '10']]);
-      return ['12345'];
-    };
+    const app: TsgiApplication = () => reply(200, [['Content-Length', '10']], ['12345']);
     // Without the validator: the binding itself refuses to send a corrupt response.
     const res = await request(toNodeListener(app, { errors })).get('/');
     expect(res.status).toBe(500);
@@ -431,14 +490,12 @@ describe('errors', () => {
   it('cuts the connection when a streamed body overruns its Content-Length', async () => {
     const errors = memoryErrors();
     const server = createServer(
-      (_env, start) => {
-        start('200 OK', [['Content-Length', '4']]);
-        return (async function* () {
+      () =>
+        reply(200, [['Content-Length', '4']], (async function* () {
           yield 'abc';
           await sleep(5);
           yield 'def';
-        })();
-      },
+        })()),
       { errors },
     );
     const port = await serveApp.listen(server);
@@ -452,14 +509,12 @@ describe('errors', () => {
   it('cuts the connection when a streamed body ends short of its Content-Length', async () => {
     const errors = memoryErrors();
     const server = createServer(
-      (_env, start) => {
-        start('200 OK', [['Content-Length', '10']]);
-        return (async function* () {
+      () =>
+        reply(200, [['Content-Length', '10']], (async function* () {
           yield 'abc';
           await sleep(5);
           yield 'de';
-        })();
-      },
+        })()),
       { errors },
     );
     const port = await serveApp.listen(server);
@@ -470,27 +525,102 @@ describe('errors', () => {
 
   it.each([
     ['a hop-by-hop header', [['Connection', 'close']], '§3.3 hop-by-hop header "Connection" is reserved to the server'],
+    ['Transfer-Encoding', [['Transfer-Encoding', 'chunked']], '§3.3 hop-by-hop header "Transfer-Encoding" is reserved to the server'],
     ['CR/LF in a value', [['X-Evil', 'a\r\nSet-Cookie: admin=1']], '§3.3 value of header "X-Evil" contains CR, LF'],
-    ['CR/LF in a name', [['X-Evil\r\nSet-Cookie', 'x']], '§3.3 header name "X-Evil\\r\\nSet-Cookie" is not an HTTP token'],
+    ['LF alone in a value', [['X-Evil', 'a\nSet-Cookie: admin=1']], '§3.3 value of header "X-Evil" contains CR, LF'],
+    ['CR/LF in a name', [['X-Evil\r\nSet-Cookie', 'admin=1']], '§3.3 header name "X-Evil\\r\\nSet-Cookie" is not an HTTP token'],
   ] as const)('refuses %s with a 500 and never sends it', async (_label, headers, rule) => {
     const errors = memoryErrors();
-    const app: TsgiApplication = (_env, start) => {
-      start('200 OK', headers as unknown as Array<[string, string]>);
-      return ['ok'];
-    };
+    const app: TsgiApplication = () => reply(200, headers as unknown as HeaderList, ['ok']);
     const port = await serveApp.listen(createServer(app, { errors }));
     const { text } = await rawExchange(port, get('/'));
     expect(parseResponse(text).statusLine).toBe('HTTP/1.1 500 Internal Server Error');
     expect(text).not.toContain('admin=1');
+    expect(text.toLowerCase()).not.toContain('chunked');
     expect(errors.text()).toContain(rule);
+  });
+
+  it.each([
+    ['nothing', undefined, '§3.2 application must return a response object {status, headers, body}, got undefined'],
+    ['an array (a draft TSGI body)', ['hello'], '§3.2 application must return a response object {status, headers, body}, got an array (a body, not a response)'],
+    ['a string', 'hello', '§3.2 application must return a response object {status, headers, body}, got string'],
+    ['a status line instead of a code', { status: '200 OK', headers: [], body: [] }, '§3.2 status must be an integer such as 200, got "200 OK"'],
+    ['an interim status', { status: 101, headers: [], body: [] }, '§3.2 status 101 is not a final status (200-599)'],
+    ['a status past 599', { status: 600, headers: [], body: [] }, '§3.2 status 600 is not a final status (200-599)'],
+    ['headers as an object', { status: 200, headers: { 'X-A': '1' }, body: [] }, '§3.3 headers must be an array of [name, value] pairs'],
+    ['a bare string body', { status: 200, headers: [], body: 'hello' }, '§3.2 application must return an Iterable or AsyncIterable of chunks, got string'],
+    ['a chunk that is a number', { status: 200, headers: [], body: [42] }, '§3.2 body chunk must be a Uint8Array or a string, got number'],
+    ['a Content-Length on a 204', { status: 204, headers: [['Content-Length', '0']], body: [] }, '§3.7 a 204 response must not have a Content-Length'],
+    ['a known body that breaks its Content-Length', { status: 200, headers: [['Content-Length', '1']], body: ['ab'] }, '§3.7 Content-Length is 1 but the body has 2 bytes'],
+    [
+      'a response whose body getter throws',
+      {
+        status: 200,
+        headers: [],
+        get body(): never {
+          throw new Error('getter failed');
+        },
+      },
+      'Error: getter failed',
+    ],
+  ] as const)('answers an application that returns %s with a 500 (no validator), logging the rule', async (_label, returned, rule) => {
+    const errors = memoryErrors();
+    for (const app of [() => returned as unknown as TsgiResponse, async () => returned as unknown as TsgiResponse]) {
+      const res = await request(toNodeListener(app, { errors })).get('/');
+      expect(res.status).toBe(500);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+    }
+    expect(errors.text().split(rule)).toHaveLength(3);
+  });
+
+  it('still calls return() on the body of a response it refuses', async () => {
+    const errors = memoryErrors();
+    let returns = 0;
+    const body = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve({ value: 'never sent', done: false as const }),
+        return: () => {
+          returns++;
+          return Promise.resolve({ value: undefined, done: true as const });
+        },
+      }),
+    };
+    const finished = deferred<FinishedRecord>();
+    const app: TsgiApplication = () => reply(200, [['Connection', 'keep-alive']], body);
+    const res = await request(toNodeListener(app, { errors, onFinished: (record) => finished.resolve(record) })).get('/');
+    expect(res.status).toBe(500);
+    await finished.promise;
+    expect(returns).toBe(1);
+  });
+
+  it('logs an error thrown by return() without changing the response', async () => {
+    const errors = memoryErrors();
+    const finished = deferred<FinishedRecord>();
+    const app: TsgiApplication = () =>
+      reply(200, [], {
+        [Symbol.iterator]: () => {
+          const chunks = ['a', 'b'];
+          return {
+            next: () => (chunks.length ? { value: chunks.shift()!, done: false as const } : { value: undefined, done: true as const }),
+            return: () => {
+              throw new Error('cleanup failed');
+            },
+          };
+        },
+      });
+    const res = await request(toNodeListener(app, { errors, onFinished: (record) => finished.resolve(record) })).get('/');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('ab');
+    const record = await finished.promise;
+    expect(record.aborted).toBe(false);
+    expect(errors.text()).toContain('cleanup failed');
   });
 
   it('answers a malformed percent-encoded path with a 400 problem without calling the app', async () => {
     let called = false;
-    const port = await serveApp((_env, start) => {
+    const port = await serveApp(() => {
       called = true;
-      start('200 OK', []);
-      return [];
+      return reply(200);
     });
     const { text } = await rawExchange(port, get('/bad%E0%A4%A'));
     const { statusLine, headers, body } = parseResponse(text);
@@ -501,7 +631,7 @@ describe('errors', () => {
   });
 
   it('answers a request Node cannot parse with a 400 problem', async () => {
-    const port = await serveApp(() => []);
+    const port = await serveApp(() => reply(200));
     const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nBad Header Line\r\n\r\n');
     const { statusLine, headers } = parseResponse(text);
     expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
@@ -509,7 +639,7 @@ describe('errors', () => {
   });
 
   it('answers a client too slow to send its request head with a 408 problem', async () => {
-    const port = await serveApp(() => [], { headersTimeout: 200, requestTimeout: 300, connectionsCheckingInterval: 50 });
+    const port = await serveApp(() => reply(200), { headersTimeout: 200, requestTimeout: 300, connectionsCheckingInterval: 50 });
     const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\n');
     const { statusLine, headers, body } = parseResponse(text);
     expect(statusLine).toBe('HTTP/1.1 408 Request Timeout');
@@ -521,13 +651,7 @@ describe('errors', () => {
 describe('onFinished', () => {
   it('is called once with what was sent', async () => {
     const records: FinishedRecord[] = [];
-    const port = await serveApp(
-      (_env, start) => {
-        start('201 Created', [['Location', '/x']]);
-        return ['made'];
-      },
-      { onFinished: (record) => records.push(record) },
-    );
+    const port = await serveApp(() => reply(201, [['Location', '/x']], ['made']), { onFinished: (record) => records.push(record) });
     const before = process.hrtime.bigint();
     await rawExchange(port, `POST /x?y=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     await expect.poll(() => records.length).toBe(1);
@@ -541,5 +665,25 @@ describe('onFinished', () => {
     expect((record.environ as Environ).RAW_URI).toBe('/x?y=1');
     await sleep(20);
     expect(records).toHaveLength(1);
+  });
+
+  it('reports a streamed body\'s bytes and 0 bytes for HEAD', async () => {
+    const records: FinishedRecord[] = [];
+    const port = await serveApp(
+      () =>
+        reply(200, [], (async function* () {
+          yield 'abc';
+          await sleep(2);
+          yield 'defg';
+        })()),
+      { onFinished: (record) => records.push(record) },
+    );
+    await rawExchange(port, get('/'));
+    await rawExchange(port, 'HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    await expect.poll(() => records.length).toBe(2);
+    expect(records.map((r) => [r.environ.REQUEST_METHOD, r.bytesSent, r.aborted])).toEqual([
+      ['GET', 7, false],
+      ['HEAD', 0, false],
+    ]);
   });
 });

@@ -1,13 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
+  BodyTooLargeError,
   TsgiComplianceError,
   validator,
   type Chunk,
   type Environ,
   type ResponseBody,
-  type StartResponse,
   type TsgiApplication,
+  type TsgiResponse,
 } from '@carafe/gateway';
 import { describe, expect, it } from 'vitest';
 import { memoryErrors } from './helpers.js';
@@ -45,11 +46,9 @@ function input(chunks: unknown[]): AsyncIterable<Uint8Array> {
   };
 }
 
-const startResponse: StartResponse = () => async () => {};
-
-/** Plays a correct server: calls the app, pulls the whole body, calls return(). */
-async function serveOnce(app: TsgiApplication, env: Environ = environ(), start: StartResponse = startResponse): Promise<void> {
-  const body: ResponseBody = await app(env, start);
+/** Plays a correct server: calls the app, pulls the whole body once, calls return(). */
+async function serveOnce(app: TsgiApplication, env: Environ = environ()): Promise<void> {
+  const { body } = await app(env);
   const iterator =
     Symbol.asyncIterator in body ? (body as AsyncIterable<Chunk>)[Symbol.asyncIterator]() : (body as Iterable<Chunk>)[Symbol.iterator]();
   try {
@@ -59,23 +58,31 @@ async function serveOnce(app: TsgiApplication, env: Environ = environ(), start: 
   }
 }
 
-const ok: TsgiApplication = (_env, start) => {
-  start('200 OK', [['Content-Type', 'text/plain']]);
-  return ['ok'];
-};
-const replying = (status: string, headers: unknown, body: ResponseBody = []): TsgiApplication => (_env, start) => {
-  start(status, headers as Array<[string, string]>);
-  return body;
-};
+/** The body the validator hands the server for `body`, obtained the way a server would. */
+async function bodyFor(body: ResponseBody, env: Environ = environ()): Promise<ResponseBody> {
+  return (await validator(replying(200, [], body))(env)).body;
+}
+
+const ok: TsgiApplication = () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: ['ok'] });
+/** An application that returns `response` as it is, however malformed. */
+const returning = (response: unknown): TsgiApplication => () => response as TsgiResponse;
+const replying = (status: unknown, headers: unknown, body: unknown = []): TsgiApplication =>
+  returning({ status, headers, body });
+const streaming = (status: number, headers: Array<[string, string]>, ...chunks: unknown[]): TsgiApplication =>
+  replying(status, headers, (async function* () {
+    for (const chunk of chunks) {
+      await Promise.resolve();
+      yield chunk;
+    }
+  })());
 const readAll = async (env: Environ) => {
   for await (const _chunk of env['tsgi.input']) {
     // drain
   }
 };
-const readingApp: TsgiApplication = async (env, start) => {
+const readingApp: TsgiApplication = async (env) => {
   await readAll(env);
-  start('200 OK', []);
-  return [];
+  return { status: 200, headers: [], body: [] };
 };
 
 type Case = [rule: string, breakIt: () => unknown];
@@ -85,7 +92,7 @@ const cases: Case[] = [
   ['§3.1 an application must be a function', () => validator('not an app' as unknown as TsgiApplication)],
   [
     '§4 lifespan must be an object whose startup and shutdown, when present, are functions',
-    () => validator(Object.assign(() => [], { lifespan: { startup: 'soon' } }) as unknown as TsgiApplication),
+    () => validator(Object.assign(() => ({ status: 200, headers: [], body: [] }), { lifespan: { startup: 'soon' } }) as unknown as TsgiApplication),
   ],
   ['§4 startup called twice', async () => {
     const app = validator(ok);
@@ -129,7 +136,6 @@ const cases: Case[] = [
   ['§2.3 tsgi.errors must have a write(message) method', () => serveOnce(validator(ok), environ({ 'tsgi.errors': console.log }))],
   ['§2.3 tsgi.multithread must be a boolean', () => serveOnce(validator(ok), environ({ 'tsgi.multithread': 0 }))],
   ['§2.3 tsgi.signal must be an AbortSignal', () => serveOnce(validator(ok), environ({ 'tsgi.signal': new AbortController() }))],
-  ['§3.3 startResponse must be a function', () => serveOnce(validator(ok), environ(), null as unknown as StartResponse)],
 
   // §2.5: what the server yields from tsgi.input
   ['§2.5 next() on tsgi.input must return a Promise', () =>
@@ -142,98 +148,88 @@ const cases: Case[] = [
     serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '3', 'tsgi.input': input([new Uint8Array(1)]) }))],
 
   ['§2.5 the application called next() on tsgi.input before the previous call settled', () =>
-    serveOnce(validator(async (env, start) => {
+    serveOnce(validator(async (env) => {
       const iterator = env['tsgi.input'][Symbol.asyncIterator]();
       await Promise.all([iterator.next(), iterator.next()]);
-      start('200 OK', []);
-      return [];
+      return { status: 200, headers: [], body: [] };
     }), environ({ CONTENT_LENGTH: '2', 'tsgi.input': input([new Uint8Array(1), new Uint8Array(1)]) }))],
 
   // §2.3: what the application writes to tsgi.errors
   ['§2.3 tsgi.errors.write takes a string', () =>
-    serveOnce(validator((env, start) => {
+    serveOnce(validator((env) => {
       env['tsgi.errors'].write({ not: 'a string' } as unknown as string);
-      start('200 OK', []);
-      return [];
+      return { status: 200, headers: [], body: [] };
     }))],
 
-  // §3.3: startResponse as the application calls it
-  ['§3.3 startResponse called twice without error', () =>
-    serveOnce(validator((_env, start) => {
-      start('200 OK', []);
-      start('404 Not Found', []);
-      return [];
-    }))],
-  ['§3.3 status must be a string such as "200 OK"', () => serveOnce(validator(replying(200 as unknown as string, [])))],
-  ['§3.3 status "200" is not "<3-digit code> <reason>"', () => serveOnce(validator(replying('200', [])))],
-  ['§3.3 status 101 is not a final status (200-599)', () => serveOnce(validator(replying('101 Switching Protocols', [])))],
-  ['§3.3 headers must be an array of [name, value] pairs', () => serveOnce(validator(replying('200 OK', { 'Content-Type': 'text/plain' })))],
-  ['§3.3 each header must be a [name, value] pair', () => serveOnce(validator(replying('200 OK', [['Content-Type']])))],
-  ['§3.3 header name must be a string', () => serveOnce(validator(replying('200 OK', [[1, 'x']])))],
-  ['§3.3 value of header "X-Count" must be a string', () => serveOnce(validator(replying('200 OK', [['X-Count', 3]])))],
-  ['§3.3 header name "Bad Name" is not an HTTP token', () => serveOnce(validator(replying('200 OK', [['Bad Name', 'x']])))],
-  ['§3.3 value of header "X-Evil" contains CR, LF', () => serveOnce(validator(replying('200 OK', [['X-Evil', 'a\nb']])))],
+  // §3.2: the response object
+  ['§3.2 application must return a response object {status, headers, body}, got undefined', () => serveOnce(validator(returning(undefined)))],
+  ['§3.2 application must return a response object {status, headers, body}, got null', () =>
+    serveOnce(validator(async () => null as unknown as TsgiResponse))],
+  ['§3.2 application must return a response object {status, headers, body}, got an array (a body, not a response)', () =>
+    serveOnce(validator(returning(['hello'])))],
+  ['§3.2 application must return a response object {status, headers, body}, got string', () => serveOnce(validator(returning('200 OK')))],
+
+  // §3.2: status
+  ['§3.2 status must be an integer such as 200, got "200 OK"', () => serveOnce(validator(replying('200 OK', [])))],
+  ['§3.2 status must be an integer such as 200, got "200"', () => serveOnce(validator(replying('200', [])))],
+  ['§3.2 status must be an integer such as 200, got undefined', () => serveOnce(validator(returning({ headers: [], body: [] })))],
+  ['§3.2 status must be an integer such as 200, got number', () => serveOnce(validator(replying(200.5, [])))],
+  ['§3.2 status 101 is not a final status (200-599)', () => serveOnce(validator(replying(101, [])))],
+  ['§3.2 status 100 is not a final status (200-599)', () => serveOnce(validator(async () => ({ status: 100, headers: [], body: [] })))],
+  ['§3.2 status 600 is not a final status (200-599)', () => serveOnce(validator(replying(600, [])))],
+
+  // §3.3: headers
+  ['§3.3 headers must be an array of [name, value] pairs', () => serveOnce(validator(replying(200, { 'Content-Type': 'text/plain' })))],
+  ['§3.3 headers must be an array of [name, value] pairs', () => serveOnce(validator(returning({ status: 200, body: [] })))],
+  ['§3.3 each header must be a [name, value] pair', () => serveOnce(validator(replying(200, [['Content-Type']])))],
+  ['§3.3 header name must be a string', () => serveOnce(validator(replying(200, [[1, 'x']])))],
+  ['§3.3 value of header "X-Count" must be a string', () => serveOnce(validator(replying(200, [['X-Count', 3]])))],
+  ['§3.3 header name "Bad Name" is not an HTTP token', () => serveOnce(validator(replying(200, [['Bad Name', 'x']])))],
+  ['§3.3 header name "X-A\\r\\nX-B" is not an HTTP token', () => serveOnce(validator(replying(200, [['X-A\r\nX-B', 'x']])))],
+  ['§3.3 value of header "X-Evil" contains CR, LF', () => serveOnce(validator(replying(200, [['X-Evil', 'a\r\nSet-Cookie: admin=1']])))],
+  ['§3.3 value of header "X-Evil" contains CR, LF', () => serveOnce(validator(replying(200, [['X-Evil', 'a\nb']])))],
+  ['§3.3 hop-by-hop header "Connection" is reserved to the server', () => serveOnce(validator(replying(200, [['Connection', 'close']])))],
   ['§3.3 hop-by-hop header "Transfer-Encoding" is reserved to the server', () =>
-    serveOnce(validator(replying('200 OK', [['Transfer-Encoding', 'chunked']])))],
-  ['§3.3 Content-Length "1e3" is not a non-negative integer', () => serveOnce(validator(replying('200 OK', [['Content-Length', '1e3']])))],
+    serveOnce(validator(replying(200, [['Transfer-Encoding', 'chunked']])))],
+  ['§3.3 hop-by-hop header "keep-alive" is reserved to the server', () => serveOnce(validator(replying(200, [['keep-alive', 'timeout=5']])))],
+  ['§3.3 Content-Length "1e3" is not a non-negative integer', () => serveOnce(validator(replying(200, [['Content-Length', '1e3']])))],
   ['§3.3 Content-Length given twice with different values', () =>
-    serveOnce(validator(replying('200 OK', [['Content-Length', '1'], ['content-length', '2']], ['x'])))],
+    serveOnce(validator(replying(200, [['Content-Length', '1'], ['content-length', '2']], ['x'])))],
 
-  ['§3.3 the header list changed after it was passed to startResponse', () =>
-    serveOnce(validator((_env, start) => {
-      const headers: Array<[string, string]> = [['Content-Type', 'text/plain']];
-      start('200 OK', headers);
-      headers.push(['X-Late', 'yes']);
-      return ['x'];
-    }))],
+  // §3.2: the body
+  ['§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array', () =>
+    serveOnce(validator(replying(200, [], 'hello')))],
+  ['§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array', () =>
+    serveOnce(validator(replying(200, [], new TextEncoder().encode('hello'))))],
+  ['§3.2 body must be an Iterable or AsyncIterable of chunks, got Object', () => serveOnce(validator(replying(200, [], { chunks: ['x'] })))],
+  ['§3.2 body must be an Iterable or AsyncIterable of chunks, got undefined', () => serveOnce(validator(returning({ status: 200, headers: [] })))],
+  ['§3.2 body must be an Iterable or AsyncIterable of chunks, got number', () => serveOnce(validator(replying(200, [], 42)))],
+  ['§3.2 body chunks must be Uint8Array or string, got number', () => serveOnce(validator(replying(200, [], [42])))],
+  ['§3.2 body chunks must be Uint8Array or string, got an array', () => serveOnce(validator(replying(200, [], [['nested']])))],
+  ['§3.2 body chunks must be Uint8Array or string, got Object', () => serveOnce(validator(streaming(200, [], 'fine', { not: 'a chunk' })))],
+  ['§3.2 body chunks must be Uint8Array or string, got Promise', () =>
+    serveOnce(validator(replying(200, [], new Set([Promise.resolve('x')]))))],
 
-  // §3.3, §3.5: what the server's startResponse and write do
-  ['§3.3 startResponse must return a write function', () => serveOnce(validator(ok), environ(), (() => undefined) as unknown as StartResponse)],
-  ['§3.3 the server must rethrow the error given to startResponse once the response has begun', () =>
-    serveOnce(validator(async (_env, start) => {
-      const write = start('200 OK', []);
-      await write('sent');
-      start('500 Internal Server Error', [], new Error('too late'));
-      return [];
-    }))],
-  ['§3.5 write must return a Promise', () =>
-    serveOnce(validator(async (_env, start) => {
-      await start('200 OK', [])('x');
-      return [];
-    }), environ(), (() => () => undefined) as unknown as StartResponse)],
-  ['§3.5 write called after the body was complete', async () => {
-    let write: ((chunk: Chunk) => Promise<void>) | undefined;
-    await serveOnce(validator((_env, start) => {
-      write = start('200 OK', []);
-      return [];
-    }));
-    await write!('late');
-  }],
-
-  // §3.2, §3.7: the body the application returns
-  ['§3.2 application must return an Iterable or AsyncIterable of chunks, not a single string', () =>
-    serveOnce(validator(replying('200 OK', [], 'hello' as unknown as ResponseBody)))],
-  ['§3.2 application must return an Iterable or AsyncIterable of chunks', () =>
-    serveOnce(validator(replying('200 OK', [], { chunks: ['x'] } as unknown as ResponseBody)))],
-  ['§3.2 body chunks must be Uint8Array or string', () => serveOnce(validator(replying('200 OK', [], [42] as unknown as ResponseBody)))],
-  ['§3.3 startResponse must be called before the first body chunk', () =>
-    serveOnce(validator(() => (async function* () {
-      yield 'too early';
-    })()))],
-  ['§3.3 startResponse must be called before the body ends', () => serveOnce(validator(() => []))],
-  ['§3.7 a 204 response must not have a body', () => serveOnce(validator(replying('204 No Content', [], ['x'])))],
-  ['§3.7 body is longer than its Content-Length of 1 bytes', () => serveOnce(validator(replying('200 OK', [['Content-Length', '1']], ['xy'])))],
-  ['§3.7 body ended after 1 of its Content-Length of 2 bytes', () => serveOnce(validator(replying('200 OK', [['Content-Length', '2']], ['x'])))],
+  // §3.7: framing
+  ['§3.7 a 204 response must not have a body', () => serveOnce(validator(replying(204, [], ['x'])))],
+  ['§3.7 a 304 response must not have a body', () => serveOnce(validator(streaming(304, [], 'x')))],
+  ['§3.7 a 204 response must not have a Content-Length', () => serveOnce(validator(replying(204, [['Content-Length', '0']])))],
+  ['§3.7 body is longer than its Content-Length of 1 bytes', () => serveOnce(validator(replying(200, [['Content-Length', '1']], ['xy'])))],
+  ['§3.7 body is longer than its Content-Length of 3 bytes', () => serveOnce(validator(streaming(200, [['Content-Length', '3']], 'ab', 'cd')))],
+  ['§3.7 body ended after 1 of its Content-Length of 2 bytes', () => serveOnce(validator(replying(200, [['Content-Length', '2']], ['x'])))],
+  ['§3.7 body ended after 2 of its Content-Length of 5 bytes', () => serveOnce(validator(streaming(200, [['Content-Length', '5']], 'a', 'b')))],
+  ['§3.7 body ended after 0 of its Content-Length of 5 bytes', () => serveOnce(validator(replying(200, [['Content-Length', '5']], [])))],
+  ['§3.7 body ended after 0 of its Content-Length of 5 bytes', () =>
+    serveOnce(validator(async () => ({ status: 200, headers: [['Content-Length', '5']], body: [] })))],
 
   // §3.4: how the server iterates and closes the body
   ['§3.4 the server must iterate the body only once', async () => {
-    const body = (await validator(replying('200 OK', [], new Set(['x'])))(environ(), startResponse)) as Iterable<Chunk>;
+    const body = (await bodyFor(new Set(['x']))) as Iterable<Chunk>;
     body[Symbol.iterator]();
     body[Symbol.iterator]();
   }],
   ['§3.4 the server called next() after return()', async () => {
-    const body = (await validator(replying('200 OK', [], new Set(['x'])))(environ(), startResponse)) as Iterable<Chunk>;
-    const iterator = body[Symbol.iterator]();
+    const iterator = ((await bodyFor(new Set(['x']))) as Iterable<Chunk>)[Symbol.iterator]();
     iterator.return!();
     iterator.next();
   }],
@@ -242,14 +238,12 @@ const cases: Case[] = [
       await new Promise((r) => setTimeout(r, 5));
       yield 'x';
     })();
-    const body = (await validator(replying('200 OK', [], slow))(environ(), startResponse)) as AsyncIterable<Chunk>;
-    const iterator = body[Symbol.asyncIterator]();
+    const iterator = ((await bodyFor(slow)) as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
     void iterator.next();
     await iterator.next();
   }],
   ['§3.4 the server called return() twice', async () => {
-    const body = (await validator(replying('200 OK', [], new Set(['x'])))(environ(), startResponse)) as Iterable<Chunk>;
-    const iterator = body[Symbol.iterator]();
+    const iterator = ((await bodyFor(new Set(['x']))) as Iterable<Chunk>)[Symbol.iterator]();
     iterator.return!();
     iterator.return!();
   }],
@@ -271,7 +265,7 @@ describe('validator', () => {
     const gc = runInNewContext('gc') as () => void;
     const errors = memoryErrors();
     await (async () => {
-      const body = (await validator(replying('200 OK', [], new Set(['x'])))(environ({ 'tsgi.errors': errors }), startResponse)) as Iterable<Chunk>;
+      const body = (await bodyFor(new Set(['x']), environ({ 'tsgi.errors': errors }))) as Iterable<Chunk>;
       const iterator = body[Symbol.iterator]();
       iterator.next();
       iterator.next(); // exhausted, but never closed
@@ -283,17 +277,99 @@ describe('validator', () => {
     expect(errors.text()).toContain('§3.4 the server never called return() on the body iterator of GET /');
   });
 
-  it('lets a compliant exchange through unchanged', async () => {
+  it('reports nothing for a body iterator the server closed', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const errors = memoryErrors();
+    await serveOnce(validator(streaming(200, [], 'a', 'b')), environ({ 'tsgi.errors': errors }));
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(errors.text()).toBe('');
+  });
+
+  it('lets a compliant streamed exchange through, as a new response object around the same headers', async () => {
     const chunks: string[] = [];
-    const app = validator((env, start) => {
-      start('200 OK', [['Content-Length', '5']]);
-      return (async function* () {
-        yield env.PATH_INFO;
-        yield 'abcd';
-      })();
-    });
-    const body = (await app(environ(), startResponse)) as AsyncIterable<string>;
-    for await (const chunk of body) chunks.push(chunk);
+    let returned = 0;
+    const headers: Array<[string, string]> = [['Content-Length', '5']];
+    const original: TsgiResponse = {
+      status: 200,
+      headers,
+      body: {
+        [Symbol.asyncIterator]: () => {
+          const queue = ['/', 'abcd'];
+          return {
+            next: async () => (queue.length ? { value: queue.shift()!, done: false as const } : { value: undefined, done: true as const }),
+            return: async () => {
+              returned++;
+              return { value: undefined, done: true as const };
+            },
+          };
+        },
+      },
+    };
+    const originalBody = original.body;
+    const response = await validator(() => original)(environ());
+    expect(response).not.toBe(original);
+    expect(response.status).toBe(200);
+    expect(response.headers).toBe(headers);
+    // §5.4: the application's response is not modified.
+    expect(original.body).toBe(originalBody);
+    expect(headers).toEqual([['Content-Length', '5']]);
+    const iterator = (response.body as AsyncIterable<string>)[Symbol.asyncIterator]();
+    for (let step = await iterator.next(); !step.done; step = await iterator.next()) chunks.push(step.value);
+    await iterator.return!();
     expect(chunks).toEqual(['/', 'abcd']);
+    expect(returned).toBe(1);
+  });
+
+  it('hands an array body to the server as it is', async () => {
+    const body = ['a', new Uint8Array([98])];
+    const response = await validator(() => ({ status: 200, headers: [['Content-Length', '2']], body }))(environ());
+    expect(response.body).toBe(body);
+  });
+
+  it('keeps a synchronous application synchronous, and an asynchronous one asynchronous', async () => {
+    const sync = validator(ok)(environ());
+    expect(sync).not.toBeInstanceOf(Promise);
+    expect((sync as TsgiResponse).status).toBe(200);
+    const later = validator(async () => ({ status: 201, headers: [], body: [] }))(environ());
+    expect(later).toBeInstanceOf(Promise);
+    expect((await later).status).toBe(201);
+  });
+
+  it.each([
+    ['HEAD with the Content-Length a GET would have and no body', 'HEAD', 200, [['Content-Length', '5']], []],
+    ['HEAD with the whole body', 'HEAD', 200, [['Content-Length', '5']], ['hello']],
+    ['304 with the Content-Length of the 200 and no body', 'GET', 304, [['Content-Length', '5'], ['ETag', '"v1"']], []],
+    ['204 with no body and no Content-Length', 'GET', 204, [], ['']],
+    ['every status from 200 to 599', 'GET', 599, [], []],
+    ['repeated headers and an equal repeated Content-Length', 'GET', 200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Content-Length', '2'], ['content-length', '2']], ['ok']],
+    ['tab and obs-text in a header value', 'GET', 200, [['X-Text', 'a\tb \u00e9']], []],
+  ] as const)('accepts %s', async (_label, method, status, headers, body) => {
+    await expect(
+      serveOnce(validator(replying(status, headers, body)), environ({ REQUEST_METHOD: method })),
+    ).resolves.toBeUndefined();
+  });
+
+  it('passes an HttpStatusError from the application through unchanged', async () => {
+    const error = new BodyTooLargeError(10);
+    const app = validator(() => {
+      throw error;
+    });
+    expect(() => app(environ())).toThrow(error);
+    await expect(validator(async () => Promise.reject(error))(environ())).rejects.toBe(error);
+  });
+
+  it('runs the application\'s own lifespan hooks, in order', async () => {
+    const events: string[] = [];
+    const app: TsgiApplication = () => ({ status: 200, headers: [], body: [] });
+    app.lifespan = { startup: () => void events.push('startup'), shutdown: async () => void events.push('shutdown') };
+    const checked = validator(app);
+    await checked.lifespan!.startup!();
+    await serveOnce(checked);
+    await checked.lifespan!.shutdown!();
+    expect(events).toEqual(['startup', 'shutdown']);
   });
 });
