@@ -2,7 +2,7 @@
  * What a handler returns, turned into a response: object, array, number or boolean → JSON,
  * string → text, bytes → octet-stream, `null`/`undefined` → 204, a `Response` → as built.
  */
-import type { HeaderList, TsgiResponse } from '@carafe/gateway';
+import type { TsgiResponse } from '@carafe/gateway';
 import { JSON_TYPE, NO_BODY, Response, TEXT_TYPE } from './response.js';
 
 /** Writes a JSON value: a route's compiled `response[200]` serializer, or `JSON.stringify`. */
@@ -23,9 +23,9 @@ function jsonText(value: unknown, serialize: Serialize | undefined): string {
   return serialize === undefined ? JSON.stringify(value) ?? 'null' : serialize(value);
 }
 
-// Built once: the fast path answers most requests with these and one fresh Content-Length pair.
-// Frozen, so a middleware that alters a shared piece instead of copying it fails loudly.
-const NO_CONTENT: TsgiResponse = Object.freeze({ status: 204, headers: Object.freeze([]) as unknown as HeaderList, body: NO_BODY });
+// Built once: the fast path answers most requests with one of these pairs and one fresh
+// Content-Length pair. The header list itself is always fresh, so a middleware may append to it;
+// the shared pairs are frozen, so one that edits a pair in place instead of replacing it fails loudly.
 const TEXT_HEADER = Object.freeze(['content-type', TEXT_TYPE]) as unknown as [string, string];
 const JSON_HEADER = Object.freeze(['content-type', JSON_TYPE]) as unknown as [string, string];
 
@@ -34,7 +34,7 @@ const JSON_HEADER = Object.freeze(['content-type', JSON_TYPE]) as unknown as [st
  * the synchronous fast path's answer. `null`/`undefined` → 204, string → text, else JSON.
  */
 export function valueToTsgi(value: unknown, method: string, serialize: Serialize | undefined): TsgiResponse {
-  if (value === null || value === undefined) return NO_CONTENT;
+  if (value === null || value === undefined) return { status: 204, headers: [], body: NO_BODY };
   const isText = typeof value === 'string';
   const text = isText ? value : jsonText(value, serialize);
   return {
