@@ -9,7 +9,7 @@ import type { JSONSchema, RouteSchema } from './schema.js';
 /** A route as {@link buildOpenApi} needs it. */
 export interface OpenApiRoute {
   methods: readonly string[];
-  /** Full path in path-to-regexp 8 syntax (`/users/:id`, `/files/*path`, `/docs{/:lang}`). */
+  /** Full path in path-to-regexp syntax (v8 and v9 share it) (`/users/:id`, `/files/*path`, `/docs{/:lang}`). */
   path: string;
   name: string;
   schema?: RouteSchema;

@@ -1,4 +1,4 @@
-import { pathToRegexp, TokenData, type Token } from 'path-to-regexp';
+import { pathToRegexp, type Token } from 'path-to-regexp';
 
 /**
  * A segment tree of path-to-regexp patterns: one node per path segment, with static children
@@ -69,7 +69,7 @@ export class RouteTree<T, E extends Methods<T>> {
    * pattern (it is compiled whole once to check it, as path-to-regexp would).
    */
   add(pattern: string, tokens: readonly Token[], entry: E): void {
-    pathToRegexp(new TokenData(tokens as Token[], pattern), REGEXP_OPTIONS);
+    pathToRegexp({ tokens, originalPath: pattern }, REGEXP_OPTIONS);
     for (const variant of expand(tokens)) this.#insert(pattern, variant, entry);
   }
 
@@ -121,7 +121,7 @@ export class RouteTree<T, E extends Methods<T>> {
         return;
       }
     }
-    const { regexp, keys } = pathToRegexp(new TokenData(variant, pattern), REGEXP_OPTIONS);
+    const { regexp, keys } = pathToRegexp({ tokens: variant, originalPath: pattern }, REGEXP_OPTIONS);
     node.regexps.push({ entry, regexp, keys: keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' })) });
   }
 

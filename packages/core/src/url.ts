@@ -9,7 +9,7 @@ interface Builder {
   wildcards: Set<string>;
 }
 
-function collectKeys(tokens: Token[], optional: boolean, into: Builder): void {
+function collectKeys(tokens: readonly Token[], optional: boolean, into: Builder): void {
   for (const token of tokens) {
     if (token.type === 'group') collectKeys(token.tokens, true, into);
     else if (token.type === 'param' || token.type === 'wildcard') {

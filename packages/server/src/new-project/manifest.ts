@@ -2,15 +2,15 @@ import { carafeDependencies, type CarafeSource } from './source.js';
 
 /** What a generated project develops and tests with (kept in step with the Carafe repository's own). */
 export const DEV_DEPENDENCIES: Readonly<Record<string, string>> = {
-  '@types/node': '^20.19.43',
+  '@types/node': '^22.20.7',
   '@types/supertest': '^7.2.1',
   supertest: '^7.3.2',
-  typescript: '^5.9.3',
-  vitest: '^4.1.12',
+  typescript: '^7.0.2',
+  vitest: '^5.1.2',
 };
 
 /** The MongoDB driver a `--mongo` project uses. */
-export const MONGODB_DRIVER = '^6.22.0';
+export const MONGODB_DRIVER = '^7.9.1';
 
 /** Where `npm start` and `npm run dev` keep the embedded FerretDB's data in a `--mongo` project. */
 const FERRETDB_DATA = '.data/ferretdb';
@@ -42,7 +42,7 @@ export function manifest(name: string, mongo: boolean, source: CarafeSource): Re
     version: '0.1.0',
     private: true,
     type: 'module',
-    engines: { node: '>=20.19' },
+    engines: { node: '>=22.12' },
     scripts: scripts(mongo),
     dependencies: sorted({ ...carafeDependencies(source), ...(mongo ? { mongodb: MONGODB_DRIVER } : {}) }),
     devDependencies: sorted({ ...DEV_DEPENDENCIES }),
