@@ -26,8 +26,8 @@ export interface CarafeConfig {
   secretKey: string | readonly string[] | undefined;
   /** Largest accepted request body in bytes (413 beyond); default 1 MiB. */
   maxContentLength: number;
-  /** Limits of `req.form()` besides `maxContentLength`. */
-  form: { maxFileBytes?: number; maxFiles?: number; maxFields?: number };
+  /** Limits of `req.form()` besides `maxContentLength`; files over `maxFileMemoryBytes` (default 1 MiB) go to temp files. */
+  form: { maxFileBytes?: number; maxFiles?: number; maxFields?: number; maxFileMemoryBytes?: number };
   session: SessionConfig;
   /** The `SCRIPT_NAME` `app.urlFor` builds under outside a request (Flask's `APPLICATION_ROOT`). */
   applicationRoot: string;

@@ -11,6 +11,7 @@ import {
 import { FileError, fileResponse } from './file.js';
 import { toResponse, valueToTsgi, type Serialize } from './reply.js';
 import { Request, isJsonContentType, type RequestContext } from './request.js';
+import { closeAfter } from './request-close.js';
 import { FileResponse, Response, toTsgi } from './response.js';
 import type { Match } from './routing.js';
 import type { Scaffold } from './scaffold.js';
@@ -68,9 +69,9 @@ export class Dispatcher {
   private finishPlain(req: Request<any, any, any>, target: Target, value: unknown): TsgiResult {
     if (req.sessionOpened || value instanceof FileResponse) return this.run(req, target, { value });
     try {
-      if (value instanceof Response) return toTsgi(value, req.method);
-      if (value instanceof Uint8Array) return toTsgi(toResponse(value), req.method);
-      return valueToTsgi(value, req.method, target.compiled?.serialize);
+      if (value instanceof Response) return closeAfter(req, toTsgi(value, req.method));
+      if (value instanceof Uint8Array) return closeAfter(req, toTsgi(toResponse(value), req.method));
+      return closeAfter(req, valueToTsgi(value, req.method, target.compiled?.serialize));
     } catch (error) {
       return this.run(req, target, { error });
     }
@@ -129,7 +130,8 @@ export class Dispatcher {
         this.log(req, error, 'teardownRequest hook failed');
       }
     }
-    return toTsgi(response, req.method);
+    // After teardown: the request's close callbacks (spooled uploads) wait for the body to be sent.
+    return closeAfter(req, toTsgi(response, req.method));
   }
 
   /** Before hooks, schema validation and the handler; returns what the handler (or a hook) returned. */

@@ -1,5 +1,5 @@
 import { parse as parseQueryString } from 'node:querystring';
-import type { Environ } from '@carafe/gateway';
+import { environKey, type Environ } from '@carafe/gateway';
 import type { CarafeConfig } from './config.js';
 import { parseCookies } from './cookies.js';
 import { BadRequest, ContentTooLarge, HttpError, UnsupportedMediaType, httpError } from './errors.js';
@@ -46,9 +46,11 @@ export class RequestHeaders implements Iterable<[string, string]> {
 
   /** The header's value (repeated headers arrive joined by the server), or `undefined`. */
   get(name: string): string | undefined {
-    const key = name.toUpperCase().replaceAll('-', '_');
-    if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') return this.#environ[key] || undefined;
-    return this.#environ[`HTTP_${key}`];
+    const key = environKey(name);
+    if (key === '') return undefined;
+    const value = this.#environ[key] as string | undefined;
+    // CGI's CONTENT_TYPE/CONTENT_LENGTH may be "" for "absent"; any other header may be empty.
+    return value === '' && (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') ? undefined : value;
   }
 
   has(name: string): boolean {
@@ -95,6 +97,16 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
+let closeCallbacks: (req: Request<any, any, any>) => (() => Promise<void>) | undefined;
+
+/**
+ * Takes the request's {@link Request.callOnClose} callbacks: `undefined` when it has none, else a
+ * function that runs them (never rejects). For the dispatcher, which runs it when the request is finished.
+ */
+export function takeCloseCallbacks(req: Request<any, any, any>): (() => Promise<void>) | undefined {
+  return closeCallbacks(req);
+}
+
 /**
  * An incoming request, built lazily from the TSGI environ: nothing is parsed until asked for.
  * `Params`, `Q` and `Body` are the typed route params, query and validated body.
@@ -118,6 +130,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   #session: Session | undefined;
   #bytes: Promise<Uint8Array> | undefined;
   #form: Promise<FormData> | undefined;
+  #onClose: Array<() => unknown> | undefined;
 
   constructor(ctx: RequestContext, environ: Environ, params: Params, route: MatchedRoute | undefined) {
     this.#ctx = ctx;
@@ -237,9 +250,47 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     }
   }
 
-  /** The body parsed as `application/x-www-form-urlencoded` or `multipart/form-data`, files included. */
+  /**
+   * The body parsed as `application/x-www-form-urlencoded` or `multipart/form-data`, files included.
+   * Uploads spooled to temporary files are deleted when the request is finished (see {@link callOnClose}).
+   */
   form(): Promise<FormData> {
-    return (this.#form ??= this.#readForm());
+    if (this.#form) return this.#form;
+    const form = (this.#form = this.#readForm());
+    let parsed: FormData | undefined;
+    form.then((value) => { parsed = value; }, () => {}); // a failed parse deletes its own files
+    // Not waiting for a parse still under way (a handler that never awaited it): it cleans up when it ends.
+    this.callOnClose(() => (parsed ? parsed.cleanup() : void form.then((value) => value.cleanup()).catch(() => {})));
+    return form;
+  }
+
+  /**
+   * Registers `fn` to run once the request is finished: after its response was produced and its body
+   * sent (or dropped), or at once for a body already in memory. Errors are written to `tsgi.errors`.
+   */
+  callOnClose(fn: () => unknown): void {
+    (this.#onClose ??= []).push(fn);
+  }
+
+  static {
+    closeCallbacks = (req) => {
+      const callbacks = req.#onClose;
+      if (!callbacks) return undefined;
+      req.#onClose = undefined;
+      return async () => {
+        for (const fn of callbacks) {
+          try {
+            await fn();
+          } catch (error) {
+            try {
+              req.environ['tsgi.errors'].write(`[carafe] callOnClose callback failed: ${(error as Error)?.stack ?? String(error)}\n`);
+            } catch {
+              // The error stream failing must not turn into a second error.
+            }
+          }
+        }
+      };
+    };
   }
 
   /** Builds a URL for a route like `app.urlFor`, under this request's `SCRIPT_NAME`; `.name` is relative to the current blueprint. */
