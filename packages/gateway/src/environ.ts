@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { environKey } from './headers.js';
+import { defaultPort, splitHost } from './http/host.js';
 import { defineSignal, kAbort, type RequestAbort } from './signal.js';
 import type { Environ, ErrorStream, InputStream, TsgiVersion } from './types.js';
 
@@ -97,12 +98,7 @@ export function buildEnviron(
     else if (key !== 'CONTENT_LENGTH' && key !== 'CONTENT_TYPE' && key !== 'HTTP_HOST') environ[key] = `${previous}, ${value}`;
   }
 
-  const host = environ.HTTP_HOST;
-  if (host !== undefined && host !== '') setServerFromHost(environ, host, defaults.urlScheme);
-  else {
-    environ.SERVER_NAME = socket.localAddress ?? '';
-    environ.SERVER_PORT = socket.localPort === undefined ? '' : `${socket.localPort}`;
-  }
+  setServer(environ, environ.HTTP_HOST, defaults.urlScheme, socket);
   return environ;
 }
 
@@ -134,15 +130,14 @@ function originPath(target: string): string {
   return rest === '' ? '/' : rest;
 }
 
-function setServerFromHost(environ: Environ, host: string, scheme: string): void {
-  // "[::1]:8080", "example.com:8080", "example.com"
-  const close = host.charCodeAt(0) === 91 /* [ */ ? host.indexOf(']') : -1;
-  const colon = host.indexOf(':', close + 1);
-  if (colon === -1) {
-    environ.SERVER_NAME = host;
-    environ.SERVER_PORT = scheme === 'https' ? '443' : '80';
+/** SERVER_NAME/SERVER_PORT from the Host header, or from the socket when Host is not a host. */
+function setServer(environ: Environ, host: string | undefined, scheme: string, socket: Socket): void {
+  const parts = host === undefined || host === '' ? undefined : splitHost(host);
+  if (parts !== undefined) {
+    environ.SERVER_NAME = parts.name;
+    environ.SERVER_PORT = parts.port ?? defaultPort(scheme);
   } else {
-    environ.SERVER_NAME = host.slice(0, colon);
-    environ.SERVER_PORT = host.slice(colon + 1);
+    environ.SERVER_NAME = socket.localAddress ?? '';
+    environ.SERVER_PORT = socket.localPort === undefined ? '' : `${socket.localPort}`;
   }
 }

@@ -3,6 +3,7 @@
  * `reopen()` (on SIGUSR1) lets logrotate move the files away.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { environKey, headerValue } from '@carafe/gateway';
 import type { LogLevel } from './settings.js';
 import type { RequestRecord } from './config.js';
 
@@ -149,16 +150,6 @@ function basicAuthUser(header: unknown): string | undefined {
   return colon >= 0 ? decoded.slice(0, colon) : undefined;
 }
 
-function responseHeader(rec: RequestRecord, lowerName: string): string | undefined {
-  for (const [name, value] of rec.headers) if (name.toLowerCase() === lowerName) return value;
-  return undefined;
-}
-
-function requestHeaderKey(name: string): string {
-  const upper = name.toUpperCase().replace(/-/g, '_');
-  return upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
-}
-
 const startMs = (_rec: RequestRecord, elapsedNs: bigint): number => Date.now() - Number(elapsedNs / 1_000_000n);
 
 const ATOMS: Record<string, Atom> = {
@@ -207,11 +198,10 @@ export function compileAccessLogFormat(format: string): (rec: RequestRecord, ela
     if (m[2] !== undefined) {
       const name = m[2];
       if (m[3] === 'i') {
-        const key = requestHeaderKey(name);
-        parts.push((rec) => clean(rec.environ[key]));
+        const key = environKey(name);
+        parts.push((rec) => clean(key === '' ? undefined : (rec.environ[key] as string | undefined)));
       } else if (m[3] === 'o') {
-        const lower = name.toLowerCase();
-        parts.push((rec) => clean(responseHeader(rec, lower)));
+        parts.push((rec) => clean(headerValue(rec.headers, name)));
       } else {
         parts.push(() => clean(process.env[name]));
       }
