@@ -3,11 +3,15 @@ import { serve, type Environ, type Lifespan, type TsgiApplication, type TsgiResu
 import { compileRoutes, type CompiledRoutes } from './compile.js';
 import { resolveConfig, type CarafeConfig, type ConfigOptions } from './config.js';
 import { Dispatcher } from './dispatch.js';
-import { buildOpenApi } from './openapi.js';
-import type { RequestApp, RequestContext } from './request.js';
+import { buildOpenApi, type OpenApiOptions } from './openapi.js';
+import type { Request, RequestApp, RequestContext } from './request.js';
 import { Scaffold, type RouteDefinition } from './scaffold.js';
-import { createValidatorFactory, type CompiledRouteSchema, type SchemaCompiler } from './schema.js';
+import { createValidatorFactory, type CompiledRouteSchema, type SchemaCompiler, type SharedSchema, type ValidatorFactoryOptions } from './schema.js';
+import { TestClient, inProcess, toRequest, type RequestInput, type TestClientOptions, type TestRequestInit } from './testing.js';
+import type { Format, KeywordDefinition } from 'ajv/dist/2020.js';
 import { SignedCookieSessionInterface, type SessionInterface } from './session-interface.js';
+import type { UrlForOptions, UrlTarget } from './url.js';
+import type { RouteName, UrlForArgs } from './types.js';
 
 export type { CarafeConfig, SessionConfig } from './config.js';
 
@@ -17,6 +21,8 @@ export type CarafeOptions = ConfigOptions & {
   sessions?: SessionInterface;
   /** Compiles route schemas into validators and serializers; default: {@link createValidatorFactory}`()`. */
   schemaCompiler?: SchemaCompiler;
+  /** The default compiler's ajv: `{ ajv: { options: { allErrors: false } , plugins: [ajvErrors] } }` (not with `schemaCompiler`). */
+  ajv?: { options?: NonNullable<ValidatorFactoryOptions['ajv']>; plugins?: ValidatorFactoryOptions['plugins'] };
 };
 
 /** A row of `app.routeTable()`. */
@@ -63,10 +69,11 @@ export class Carafe extends Scaffold implements RequestApp {
 
   constructor(options: CarafeOptions = {}) {
     super();
-    const { sessions, schemaCompiler, ...config } = options;
+    const { sessions, schemaCompiler, ajv, ...config } = options;
+    if (schemaCompiler && ajv) throw new TypeError('new Carafe(): give either `schemaCompiler` or `ajv` options, not both');
     this.config = resolveConfig(config);
     this.sessions = sessions ?? new SignedCookieSessionInterface();
-    this.schemaCompiler = schemaCompiler ?? createValidatorFactory();
+    this.schemaCompiler = schemaCompiler ?? createValidatorFactory({ ajv: ajv?.options, plugins: ajv?.plugins });
     this.built = undefined;
     // The instance must be callable, so the object handed out is a function carrying this class's
     // prototype and fields.
@@ -113,11 +120,20 @@ export class Carafe extends Scaffold implements RequestApp {
 
   /**
    * The path of the route named `name` with `params` filled in (unused params go to the query
-   * string), under `config.applicationRoot`. Inside a request prefer `req.urlFor`, which honours
-   * the request's `SCRIPT_NAME`.
+   * string), under `config.applicationRoot`; `options` add a query, an anchor, pick a method, or
+   * make the URL external on `config.serverName` (see {@link UrlForOptions}). Inside a request
+   * prefer `req.urlFor`, which honours the request's `SCRIPT_NAME`, blueprint and host.
    */
-  urlFor(name: string, params?: Record<string, unknown>, query?: Record<string, unknown>): string {
-    return this.buildUrl(name, params, query, this.config.applicationRoot, undefined);
+  urlFor<const N extends RouteName>(name: N, ...[params, options]: UrlForArgs<N, UrlForOptions>): string {
+    const config = this.config;
+    return this.buildUrl(name, params as Record<string, unknown> | undefined, options, {
+      scriptName: config.applicationRoot,
+      req: undefined,
+      origin: (scheme) => {
+        if (config.serverName === undefined) throw new Error('urlFor: an external URL outside a request needs config.serverName');
+        return `${scheme ?? config.preferredUrlScheme}://${config.serverName}`;
+      },
+    });
   }
 
   /** Every route with its full name, path and methods (for `carafe routes`). */
@@ -129,8 +145,49 @@ export class Carafe extends Scaffold implements RequestApp {
     }));
   }
 
-  /** An OpenAPI 3.1 document describing every route and its schemas. */
-  openapi(info: { title: string; version: string; description?: string }): Record<string, unknown> {
+  /** Schemas added with {@link addSchema}, in order (OpenAPI `components.schemas`). */
+  readonly sharedSchemas: SharedSchema[] = [];
+
+  /**
+   * Adds a schema that route schemas reference by its `$id` (`{ $ref: 'User#' }` or `'User'`), and
+   * that OpenAPI documents under `components.schemas`. Add it before the routes that use it.
+   */
+  addSchema(schema: SharedSchema): this {
+    if (!this.schemaCompiler.addSchema) throw new TypeError('addSchema: this app’s schemaCompiler does not take shared schemas');
+    this.schemaCompiler.addSchema(schema);
+    this.sharedSchemas.push(schema);
+    return this;
+  }
+
+  /** Adds a string format for route schemas (`app.addFormat('objectid', /^[0-9a-f]{24}$/)`); before the routes that use it. */
+  addFormat(name: string, format: Format): this {
+    if (!this.schemaCompiler.addFormat) throw new TypeError('addFormat: this app’s schemaCompiler does not take formats');
+    this.schemaCompiler.addFormat(name, format);
+    return this;
+  }
+
+  /** Adds an ajv keyword for route schemas; before the routes that use it. */
+  addKeyword(definition: KeywordDefinition): this {
+    if (!this.schemaCompiler.addKeyword) throw new TypeError('addKeyword: this app’s schemaCompiler does not take keywords');
+    this.schemaCompiler.addKeyword(definition);
+    return this;
+  }
+
+  /**
+   * Calls the app in process, without a socket (like Hono's `app.request`): `input` is a path, URL or
+   * web `Request`; the answer is a web `Response`. See {@link testClient} to keep cookies.
+   */
+  request(input: RequestInput, init?: TestRequestInit, options?: TestClientOptions): Promise<globalThis.Response> {
+    return inProcess(this, options)(toRequest(input, init, options?.baseUrl));
+  }
+
+  /** A Flask-style test client: in-process requests that keep the cookies the app sets. */
+  testClient(options?: TestClientOptions): TestClient {
+    return new TestClient(this, options);
+  }
+
+  /** An OpenAPI 3.1 document describing every route and its schemas (shared schemas under `components`). */
+  openapi(info: { title: string; version: string; description?: string }, options: Omit<OpenApiOptions, 'schemas'> = {}): Record<string, unknown> {
     const routes = (this.built ?? this.build()).routes.map((r) => {
       const schema = r.def.schema ?? {};
       const tags = r.def.tags ?? schema.tags ?? (r.blueprint ? [r.blueprint] : undefined);
@@ -142,7 +199,7 @@ export class Carafe extends Scaffold implements RequestApp {
         schema: { ...schema, ...(tags && { tags }), ...(summary !== undefined && { summary }) },
       };
     });
-    return buildOpenApi(routes, info);
+    return buildOpenApi(routes, info, { ...options, schemas: this.sharedSchemas });
   }
 
   /** Starts a single-process development server on the gateway's node binding. */
@@ -156,11 +213,12 @@ export class Carafe extends Scaffold implements RequestApp {
     return server;
   }
 
-  private buildUrl(name: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined,
-    scriptName: string, blueprint: string | undefined): string {
+  private buildUrl(name: string, params: Record<string, unknown> | undefined, options: UrlForOptions | undefined,
+    target: UrlTarget<Request<any, any, any>>): string {
     const urls = (this.built ?? this.build()).urls;
+    const blueprint = target.req?.route?.blueprint;
     const full = name.startsWith('.') ? (blueprint ? `${blueprint}${name}` : name.slice(1)) : name;
-    return urls.build(full, params, query, scriptName);
+    return urls.build(full, params, options, target);
   }
 
   private compiledSchema(route: RouteDefinition): CompiledRouteSchema | undefined {
@@ -179,7 +237,11 @@ export class Carafe extends Scaffold implements RequestApp {
     const ctx: RequestContext = {
       app: this,
       openSession: (req) => this.sessions.open(req),
-      urlFor: (name, params, query, scriptName, blueprint) => this.buildUrl(name, params, query, scriptName, blueprint),
+      urlFor: (name, params, options, req) => this.buildUrl(name, params, options, {
+        scriptName: req.scriptName,
+        req,
+        origin: (scheme) => `${scheme ?? req.scheme}://${req.host}`,
+      }),
     };
     const dispatcher = new Dispatcher(routes, {
       ctx,

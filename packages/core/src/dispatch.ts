@@ -4,18 +4,20 @@
  */
 import { ClientDisconnected, HttpStatusError, type Environ, type TsgiResponse, type TsgiResult } from '@carafe/gateway';
 import type { CompiledRoutes, ScopeTarget, Target } from './compile.js';
+import { findErrorHandler } from './error-handlers.js';
 import {
-  BadRequest, HttpError, InternalServerError, MethodNotAllowed, NotFound, UnsupportedMediaType, ValidationError, httpError,
+  BadRequest, HttpError, InternalServerError, MethodNotAllowed, NotFound, ResponseAbort, UnsupportedMediaType, ValidationError, httpError,
   problem, toHttpError,
 } from './errors.js';
 import { FileError, fileResponse } from './file.js';
-import { toResponse, valueToTsgi, type Serialize } from './reply.js';
-import { Request, isJsonContentType, type RequestContext } from './request.js';
+import { applyResponseSchema, needsBodyRead, readBody, serializerFor, toResponse, valueToTsgi, type ResponseChecks } from './reply.js';
+import { hostIsTrusted, requestHost } from './hosts.js';
+import { Request, afterThisRequestHooks, isJsonContentType, needsFinishing, type RequestContext } from './request.js';
 import { closeAfter } from './request-close.js';
 import { FileResponse, Response, toTsgi } from './response.js';
+import { encodePath } from './uri.js';
 import type { Match } from './routing.js';
-import type { Scaffold } from './scaffold.js';
-import type { CompiledRouteSchema, FieldError } from './schema.js';
+import type { CompiledRouteSchema, FieldError, ValidationResult } from './schema.js';
 
 /** What the pipeline needs from the application besides the routes. */
 export interface DispatchServices {
@@ -32,23 +34,41 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** The detail of the answer to a client that went away: nobody reads it, but teardown still runs. */
 const CLIENT_GONE = 'The client disconnected before the request was complete.';
 
+/** Requests whose params the router already checked against their route's params schema (typed routes only). */
+const paramsChecked = new WeakSet<Request<any, any, any>>();
+
+/** Why a request reaches no route besides routing: its Host is not one of `config.trustedHosts`. */
+type Refused = { kind: 'untrusted-host'; host: string };
+
+const ROOT = { kind: 'redirect', path: '/' } as const;
+
 /** Runs requests against an app's compiled routes. */
 export class Dispatcher {
   private readonly router: CompiledRoutes['router'];
   /** Hooks and error handlers of the app alone, for requests no route matched. */
   private readonly appScope: ScopeTarget;
+  private readonly config: RequestContext['app']['config'];
 
   constructor(routes: CompiledRoutes, private readonly services: DispatchServices) {
     this.router = routes.router;
     this.appScope = routes.appScope;
+    this.config = services.ctx.app.config;
   }
 
   /** Answers one request: synchronously when a plain route's handler answers synchronously. */
   dispatch(environ: Environ): TsgiResult {
-    const match = this.router.match(environ.REQUEST_METHOD, environ.PATH_INFO || '/');
+    const trusted = this.config.trustedHosts;
+    if (trusted !== undefined) {
+      const host = requestHost(environ);
+      if (!hostIsTrusted(host, trusted)) return this.unmatched({ kind: 'untrusted-host', host }, environ);
+    }
+    const path = environ.PATH_INFO;
+    // An app mounted at /app, asked for /app: its root is /app/ (Werkzeug redirects too).
+    const match = path === '' && environ.SCRIPT_NAME !== '' ? ROOT : this.router.match(environ.REQUEST_METHOD, path || '/');
     if (match.kind !== 'found') return this.unmatched(match, environ);
     const target = match.target;
     const req = new Request(this.services.ctx, environ, match.params, target.info);
+    if (match.checked) paramsChecked.add(req);
     if (!target.plain) return this.run(req, target);
     let value: unknown;
     try {
@@ -67,19 +87,29 @@ export class Dispatcher {
 
   /** The fast path's answer; what needs more (a session to save, a file to open) takes the full pipeline. */
   private finishPlain(req: Request<any, any, any>, target: Target, value: unknown): TsgiResult {
-    if (req.sessionOpened || value instanceof FileResponse) return this.run(req, target, { value });
+    if (needsFinishing(req) || value instanceof FileResponse) return this.run(req, target, { value });
     try {
-      if (value instanceof Response) return closeAfter(req, toTsgi(value, req.method));
+      if (value instanceof Response) {
+        // A streamed JSON body under a response schema is read (asynchronously) before it is checked.
+        if (needsBodyRead(value, target.compiled)) return this.run(req, target, { value });
+        return closeAfter(req, toTsgi(applyResponseSchema(value, target.compiled), req.method));
+      }
       if (value instanceof Uint8Array) return closeAfter(req, toTsgi(toResponse(value), req.method));
-      return closeAfter(req, valueToTsgi(value, req.method, target.compiled?.serialize));
+      // With a response[200] schema: one compiled validator call, then the compiled serializer (schema.ts).
+      return closeAfter(req, valueToTsgi(value, req.method, serializerFor(target.compiled, 200)));
     } catch (error) {
       return this.run(req, target, { error });
     }
   }
 
-  private unmatched(match: Exclude<Match<Target>, { kind: 'found' }>, environ: Environ): Promise<TsgiResponse> {
+  private unmatched(match: Exclude<Match<Target>, { kind: 'found' }> | Refused, environ: Environ): Promise<TsgiResponse> {
     let handler: Target['handler'];
     switch (match.kind) {
+      case 'untrusted-host': {
+        const detail = `The host ${JSON.stringify(match.host)} is not one this application answers for.`;
+        handler = () => { throw new BadRequest(detail); };
+        break;
+      }
       case 'options': {
         const allow = match.allow.join(', ');
         handler = () => new Response(null, { status: 200, headers: [['allow', allow], ['content-length', '0']] });
@@ -91,7 +121,8 @@ export class Dispatcher {
         break;
       }
       case 'redirect': {
-        const location = encodeURI(environ.SCRIPT_NAME + match.path).replace(/[?#]/g, encodeURIComponent)
+        // Never `//host/…`, which a browser reads as another site.
+        const location = encodePath(environ.SCRIPT_NAME + match.path).replace(/^\/{2,}/, '/')
           + (environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '');
         handler = () => new Response(null, { status: 308, headers: [['location', location]] });
         break;
@@ -99,7 +130,8 @@ export class Dispatcher {
       default:
         handler = () => { throw new NotFound('The requested URL was not found on the server.'); };
     }
-    const target: Target = { ...this.appScope, handler, info: undefined, compiled: undefined, plain: false };
+    // No route, no params: URL value preprocessors do not run.
+    const target: Target = { ...this.appScope, urlValuePreprocessors: [], handler, info: undefined, compiled: undefined, plain: false };
     return this.run(new Request(this.services.ctx, environ, {}, undefined), target);
   }
 
@@ -110,18 +142,15 @@ export class Dispatcher {
     try {
       try {
         const value = first ? ('error' in first ? Promise.reject(first.error) : first.value) : await this.respond(req, target);
-        response = await this.resolve(await value, req, target.compiled?.serialize);
+        response = await this.resolve(await value, req, target.compiled);
       } catch (error) {
-        ({ response, unhandled } = await this.handleError(error, req, target));
+        response = await this.handleError(error, req, target);
       }
-      for (const hook of target.after) {
-        const replaced = await hook(response, req);
-        if (replaced !== undefined) response = await this.resolve(replaced, req);
-      }
-      if (req.sessionOpened) await this.services.saveSession(req, response);
+      response = await this.finalize(response, req, target);
     } catch (error) {
+      // No handler took it, or an error handler, an after hook or the session failed: a 500 (Flask's handle_exception).
       unhandled = error;
-      response = problem(this.internalError(error, req), req);
+      response = await this.handleException(error, req, target);
     }
     for (const hook of target.teardown) {
       try {
@@ -134,8 +163,21 @@ export class Dispatcher {
     return closeAfter(req, toTsgi(response, req.method));
   }
 
-  /** Before hooks, schema validation and the handler; returns what the handler (or a hook) returned. */
+  /** After-this-request hooks, then after-request hooks, then the session is saved (Flask's `process_response`). */
+  private async finalize(response: Response, req: Request<any, any, any>, target: Target): Promise<Response> {
+    const own = afterThisRequestHooks(req);
+    for (const hook of own === undefined ? target.after : [...own, ...target.after]) {
+      const replaced = await hook(response, req);
+      if (replaced !== undefined) response = await this.resolve(replaced, req);
+    }
+    if (req.sessionOpened) await this.services.saveSession(req, response);
+    return response;
+  }
+
+  /** URL value preprocessors, before hooks, schema validation and the handler; returns what the handler (or a hook) returned. */
   private async respond(req: Request<any, any, any>, target: Target): Promise<unknown> {
+    const preprocessors = target.urlValuePreprocessors;
+    if (preprocessors.length > 0) for (const hook of preprocessors) hook(target.info!.name, req.params, req);
     for (const hook of target.before) {
       const early = await hook(req);
       if (early !== undefined && early !== null) return early;
@@ -144,8 +186,13 @@ export class Dispatcher {
     return target.handler(req);
   }
 
-  private async resolve(value: unknown, req: Request<any, any, any>, serialize?: Serialize): Promise<Response> {
-    const response = toResponse(value, serialize);
+  /** The Response for what a handler, hook or error handler returned; `checks` (the handler's answer only) applies the route's response schemas. */
+  private async resolve(value: unknown, req: Request<any, any, any>, checks?: ResponseChecks): Promise<Response> {
+    const response = toResponse(value, serializerFor(checks, 200));
+    if (checks !== undefined && value instanceof Response) {
+      if (needsBodyRead(response, checks)) await readBody(response);
+      applyResponseSchema(response, checks);
+    }
     if (response instanceof FileResponse) {
       const { status, headers, body } = await fileResponse(response.path, req, response.options).catch((error: unknown) => {
         // The file's path stays out of the response; the status says enough.
@@ -161,27 +208,47 @@ export class Dispatcher {
   }
 
   /**
-   * Finds the error handler the way Flask does: for HTTP errors, handlers for the status code or a
-   * specific error class, innermost blueprint first; then handlers for base classes; unknown errors
-   * become a logged 500. An `HttpStatusError` from outside the framework (the server's 413 while
-   * the body is read) counts as the `HttpError` of its status. A client that went away is not the
-   * app's failure: no handler runs and nothing is logged; the answer goes nowhere.
+   * Answers an error of the handler or a before hook through the error handlers, the way Flask does
+   * (see {@link findErrorHandler}); an HTTP error without a handler is its problem document.
+   * `abort(response)` sends its response. An `HttpStatusError` from outside the framework (the
+   * server's 413 while the body is read) counts as the `HttpError` of its status. Throws what no
+   * handler takes, for {@link handleException}.
    */
-  private async handleError(error: unknown, req: Request<any, any, any>, target: Target): Promise<{ response: Response; unhandled?: unknown }> {
-    if (error instanceof ClientDisconnected) return { response: problem(new BadRequest(CLIENT_GONE, { cause: error }), req), unhandled: error };
-    const scopes = target.errorScopes;
-    if (error instanceof HttpStatusError) {
-      const known = toHttpError(error);
-      const handler = findHandler(scopes, known, true) ?? findHandler(scopes, known, false);
-      if (handler) return { response: await this.resolve(await handler(known, req), req) };
-      return { response: problem(known, req) };
+  private async handleError(error: unknown, req: Request<any, any, any>, target: Target): Promise<Response> {
+    if (error instanceof ResponseAbort) return error.response;
+    if (error instanceof ClientDisconnected) throw error;
+    const known = error instanceof HttpStatusError ? toHttpError(error) : error;
+    const handler = findErrorHandler(target.errorScopes, known);
+    if (handler) return this.resolve(await handler(known, req), req);
+    if (known instanceof HttpError) return problem(known, req);
+    throw error;
+  }
+
+  /**
+   * Flask's `handle_exception`: an error nothing handled is logged and becomes a 500 (through a
+   * `500`/`InternalServerError` handler, whose error's `cause` is the original), and the after hooks
+   * and session still run on that answer — their own failures only logged now. A client that went
+   * away is not the app's failure: no handler runs and nothing is logged; the answer goes nowhere.
+   */
+  private async handleException(error: unknown, req: Request<any, any, any>, target: Target): Promise<Response> {
+    let response: Response;
+    if (error instanceof ClientDisconnected) response = problem(new BadRequest(CLIENT_GONE, { cause: error }), req);
+    else {
+      const internal = this.internalError(error, req);
+      try {
+        const handler = findErrorHandler(target.errorScopes, internal);
+        response = handler ? await this.resolve(await handler(internal, req), req) : problem(internal, req);
+      } catch (failure) {
+        this.log(req, failure, 'The 500 error handler failed');
+        response = problem(internal, req);
+      }
     }
-    const handler = findHandler(scopes, error, false);
-    if (handler) return { response: await this.resolve(await handler(error, req), req) };
-    const internal = this.internalError(error, req);
-    const fallback = findHandler(scopes, internal, true) ?? findHandler(scopes, internal, false);
-    const response = fallback ? await this.resolve(await fallback(internal, req), req) : problem(internal, req);
-    return { response, unhandled: error };
+    try {
+      return await this.finalize(response, req, target);
+    } catch (failure) {
+      this.log(req, failure, 'Finishing the error response failed');
+      return response;
+    }
   }
 
   private internalError(error: unknown, req: Request<any, any, any>): InternalServerError {
@@ -200,33 +267,23 @@ export class Dispatcher {
   }
 }
 
-function findHandler(scopes: readonly Scaffold[], error: unknown, specific: boolean) {
-  if (typeof error !== 'object' || error === null) return undefined;
-  for (const scope of scopes) {
-    if (specific) {
-      const byStatus = scope.statusHandlers.get((error as HttpError).status);
-      if (byStatus) return byStatus;
-    }
-    for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
-      const ctor = proto.constructor as Function;
-      if (ctor === Object || (specific && ctor === HttpError)) break;
-      const handler = scope.classHandlers.get(ctor);
-      if (handler) return handler;
-    }
-  }
-  return undefined;
-}
-
 /** Validates params, query, headers and body against the route schema; 400 lists every failing field. */
 async function validate(req: Request<any, any, any>, compiled: CompiledRouteSchema): Promise<void> {
   const errors: FieldError[] = [];
-  const check = <T>(validator: ((raw: T) => { value: any } | { errors: FieldError[] }) | undefined, raw: () => T, assign: (value: any) => void) => {
+  // A Standard Schema validator may answer with a promise; ajv's answer synchronously.
+  const pending: Array<Promise<void>> = [];
+  const check = <T>(validator: ((raw: T) => ValidationResult | Promise<ValidationResult>) | undefined, raw: () => T, assign: (value: any) => void) => {
     if (!validator) return;
+    const settle = (result: ValidationResult) => {
+      if ('errors' in result) errors.push(...result.errors);
+      else assign(result.value);
+    };
     const result = validator(raw());
-    if ('errors' in result) errors.push(...result.errors);
-    else assign(result.value);
+    if (isThenable(result)) pending.push(Promise.resolve(result).then(settle));
+    else settle(result);
   };
-  check(compiled.params, () => req.params, (v) => { req.params = v; });
+  // A typed route's params were checked (and coerced) when the router chose it.
+  if (!paramsChecked.has(req)) check(compiled.params, () => req.params, (v) => { req.params = v; });
   check(compiled.query, () => req.query, (v) => { req.query = v; });
   check(compiled.headers, () => req.headers.toObject(), () => {});
   if (compiled.body) {
@@ -242,5 +299,6 @@ async function validate(req: Request<any, any, any>, compiled: CompiledRouteSche
     }
     check(compiled.body, () => parsed, (v) => { req.body = v; });
   }
+  if (pending.length > 0) await Promise.all(pending);
   if (errors.length > 0) throw new ValidationError(errors);
 }

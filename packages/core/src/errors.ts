@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { HttpStatusError } from '@carafe/gateway';
 import { Response } from './response.js';
 import type { FieldError } from './schema.js';
+import { encodePath } from './uri.js';
 
 /** Extra members of an RFC 9457 problem document beyond the standard ones. */
 export type ProblemExtensions = Record<string, unknown>;
@@ -130,6 +131,15 @@ const byStatus = new Map<number, new (detail?: string, options?: HttpErrorOption
   [504, GatewayTimeout],
 ]);
 
+/**
+ * The class `abort(status)` throws for a status (`404` → `NotFound`; `HttpError` for a status without
+ * a class of its own): where a handler registered for the status sits among the classes (Flask files
+ * `errorhandler(404)` under `NotFound`).
+ */
+export function statusErrorClass(status: number): Function {
+  return byStatus.get(status) ?? HttpError;
+}
+
 /** Builds the most specific {@link HttpError} for a status (`404` → `NotFound`). */
 export function httpError(status: number, detail?: string, options?: HttpErrorOptions): HttpError {
   if (!Number.isInteger(status) || status < 400 || status > 599) {
@@ -140,16 +150,36 @@ export function httpError(status: number, detail?: string, options?: HttpErrorOp
 }
 
 /**
- * Stops the request with an HTTP error, like Flask's `abort`: `abort(404)`, `abort(403, "Not yours")`.
- * Throws the matching {@link HttpError} subclass, so `errorHandler(NotFound, …)` catches `abort(404)`.
+ * What `abort(response)` throws: it stops the request and sends `response` as it is. Error handlers
+ * do not see it (Flask passes an `HTTPException` carrying a response through unchanged); after-request
+ * hooks still run.
  */
-export function abort(status: number, detail?: string, options?: HttpErrorOptions): never {
+export class ResponseAbort extends Error {
+  readonly response: Response;
+  constructor(response: Response) {
+    super(`The request was aborted with a ${response.status} response`);
+    this.name = 'ResponseAbort';
+    this.response = response;
+  }
+}
+
+/**
+ * Stops the request, like Flask's `abort`: `abort(404)`, `abort(403, "Not yours")` throw the matching
+ * {@link HttpError} subclass, so `errorHandler(NotFound, …)` catches `abort(404)`; `abort(response)`
+ * sends a ready response as it is (see {@link ResponseAbort}).
+ */
+export function abort(response: Response): never;
+export function abort(status: number, detail?: string, options?: HttpErrorOptions): never;
+export function abort(status: number | Response, detail?: string, options?: HttpErrorOptions): never {
+  if (status instanceof Response) throw new ResponseAbort(status);
   throw httpError(status, detail, options);
 }
 
 /** What {@link problem} reads of a request: where it was sent, for the problem's `instance`. */
 export interface ProblemRequest {
+  /** Decoded, as `SCRIPT_NAME` is. */
   readonly scriptName: string;
+  /** Decoded, as `PATH_INFO` is. */
   readonly path: string;
 }
 
@@ -163,7 +193,8 @@ const PROBLEM_TYPE = 'application/problem+json';
  * app.errorHandler(NotFound, (error, req) => problem(error, req, { hint: 'Ids start at 1.' }));
  */
 export function problem(error: HttpError, req: ProblemRequest, extensions?: ProblemExtensions): Response {
-  const document = error.toProblem(req.scriptName + req.path);
+  // `instance` is a URI reference: the decoded path percent-encoded again (a space, `é` or `?` would break it).
+  const document = error.toProblem(encodePath(req.scriptName + req.path));
   if (extensions) Object.assign(document, extensions);
   const response = new Response(JSON.stringify(document), {
     status: error.status,

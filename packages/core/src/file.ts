@@ -4,9 +4,9 @@
  * `staticFiles()`; this module adds what is Flask's: finding the file as an application error
  * (404/403) and downloads.
  */
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { sendFile, type HeaderList, type ResponseBody, type SendFileRequest } from '@carafe/gateway';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute } from 'node:path';
+import { isInside, resolveUnder, sendFile, type HeaderList, type ResponseBody, type SendFileRequest } from '@carafe/gateway';
 
 /** Options of {@link fileResponse}. */
 export interface FileResponseOptions {
@@ -20,6 +20,11 @@ export interface FileResponseOptions {
   etag?: boolean;
   /** Send Last-Modified and honour If-Modified-Since and If-Unmodified-Since (default true). */
   lastModified?: boolean;
+  /**
+   * The directory the path must stay inside (set by `sendFromDirectory`): the path is then relative
+   * to it, and a path leaving it (`..`, absolute, NUL, a symbolic link pointing out) is a 404.
+   */
+  root?: string;
 }
 
 /** What {@link fileResponse} produces: a status, headers, and a body (`null` when there is none to send). */
@@ -59,6 +64,7 @@ export class FileError extends Error {
  * Throws {@link FileError}: 404 if the path is missing or not a regular file, 403 if it cannot be reached.
  */
 export async function fileResponse(path: string, request: FileRequest, options: FileResponseOptions = {}): Promise<FileResult> {
+  if (options.root !== undefined) path = await underRoot(options.root, path);
   const info = await statFile(path);
   const extra: HeaderList = [];
   if (options.download) {
@@ -74,6 +80,29 @@ export async function fileResponse(path: string, request: FileRequest, options: 
   // sendFile says "no body" with `[]`, as TSGI does; a core Response says it with `null`.
   const empty = Array.isArray(response.body) && response.body.length === 0;
   return { status: response.status, headers: response.headers, body: empty ? null : response.body };
+}
+
+/**
+ * The real path of `relative` inside `root` (Werkzeug's `safe_join`, plus symbolic links): refuses
+ * NUL, backslashes, `..` segments and absolute paths by name (the gateway's `resolveUnder`), then
+ * resolves links on the disk and refuses a target outside the root's own real path. Throws a 404
+ * {@link FileError} that does not say which check failed.
+ */
+async function underRoot(root: string, relative: string): Promise<string> {
+  const refuse = () => new FileError(404, `Not inside the directory: ${relative}`);
+  if (relative === '' || isAbsolute(relative) || /^[a-zA-Z]:/.test(relative)) throw refuse();
+  const named = resolveUnder(root, relative);
+  if (named === undefined) throw refuse();
+  let base: string;
+  let real: string;
+  try {
+    base = await realpath(root);
+    real = await realpath(named);
+  } catch (error) {
+    throw new FileError(404, `File not found: ${relative}`, { cause: error });
+  }
+  if (!isInside(base, real) || real === base) throw refuse();
+  return real;
 }
 
 async function statFile(path: string) {

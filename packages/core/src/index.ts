@@ -9,29 +9,40 @@ export type { BlueprintOptions } from './blueprint.js';
 export { RouteChain, Scaffold } from './scaffold.js';
 export type {
   AddRouteOptions, AfterRequestHook, BeforeRequestHook, ErrorHandler, Handler, RegisterOptions, RequestFor,
-  Registrable, RouteDefinition, RouteOptions, SchemaShape, TeardownHook,
+  PrefixOf, Registrable, RouteDefinition, RouteOptions, SchemaShape, TeardownHook,
 } from './scaffold.js';
-export { Request, RequestHeaders, isJsonContentType } from './request.js';
-export type { MatchedRoute, RequestApp } from './request.js';
-export { FileResponse, Response, ResponseHeaders, file, html, json, redirect, stream, text } from './response.js';
+export { Request, RequestHeaders, afterThisRequest, isJsonContentType } from './request.js';
+export type { AfterThisRequestHook, MatchedRoute, RequestApp } from './request.js';
+export type { UrlDefaults, UrlValuePreprocessor, HandlerScope, HookSet } from './hooks.js';
+export type { UrlForOptions } from './url.js';
+export { FileResponse, JsonResponse, Response, ResponseHeaders, file, html, json, redirect, sendFromDirectory, stream, text } from './response.js';
 export type { BodyInit, FileInit, HeadersInit, ResponseInit } from './response.js';
 export {
   BadGateway, BadRequest, Conflict, ContentTooLarge, Forbidden, GatewayTimeout, Gone, HttpError, InternalServerError,
   LengthRequired, MethodNotAllowed, NotAcceptable, NotFound, NotImplemented, PreconditionFailed, RequestTimeout,
   ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableContent, UnsupportedMediaType, ValidationError,
-  abort, httpError, problem, reasonPhrase,
+  ResponseAbort, abort, httpError, problem, reasonPhrase,
 } from './errors.js';
 export type { HttpErrorOptions, ProblemExtensions, ProblemRequest } from './errors.js';
-export type { FromSchema, ParamsOf, Query } from './types.js';
+export type {
+  CarafeRoutes, CarafeSchemas, CheckParams, FromSchema, HandlerResult, Infer, JoinPath, ParamsOf, Query, Reply, RouteName, RouteParams,
+  StatusCode, UrlForArgs,
+} from './types.js';
+export { TestClient } from './testing.js';
+export type { RequestInput, TestClientOptions, TestRequestInit } from './testing.js';
 export { parseCookies, serializeCookie } from './cookies.js';
 export type { CookieOptions } from './cookies.js';
-export { Session, SessionSigner } from './session.js';
+export { NullSession, Session, SessionSigner } from './session.js';
 export type { UnsignOptions } from './session.js';
 export { SignedCookieSessionInterface } from './session-interface.js';
 export type { SessionInterface } from './session-interface.js';
-export { createAjv, createValidatorFactory } from './schema.js';
-export type { Ajv, CompiledRouteSchema, FieldError, JSONSchema, RouteSchema, SchemaCompiler, ValidationResult } from './schema.js';
+export { ResponseValidationError, createAjv, createValidatorFactory, isStandardSchema, standardJsonSchema } from './schema.js';
+export type {
+  Ajv, AjvPlugin, CompiledRouteSchema, FieldError, JSONSchema, ResponseSchemas, RouteSchema, SchemaCompiler, SchemaPart, Serialize,
+  SharedSchema, StatusRangeKey, ValidationResult, ValidatorFactoryOptions,
+} from './schema.js';
 export { buildOpenApi } from './openapi.js';
+export type { OpenApiInfo, OpenApiOptions, OpenApiRoute } from './openapi.js';
 export { parseForm } from './form.js';
 export type { FormData, UploadedFile } from './form.js';
 export { fileResponse } from './file.js';

@@ -1,10 +1,13 @@
 /**
- * Builds an OpenAPI 3.1 document from registered routes and their JSON Schemas. Schemas are used
- * as written: OpenAPI 3.1 speaks JSON Schema 2020-12, the dialect the validators compile.
+ * Builds an OpenAPI 3.1 document from registered routes and their schemas. JSON Schemas are used
+ * as written (OpenAPI 3.1 speaks JSON Schema 2020-12, the dialect the validators compile), with
+ * their `$ref`s to shared schemas pointed at `components.schemas`; a Standard Schema validator
+ * appears as the JSON Schema its library gives (`~standard.jsonSchema`, or the `jsonSchema` option).
  */
 import { STATUS_CODES } from 'node:http';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { parse, type Token } from 'path-to-regexp';
-import type { JSONSchema, RouteSchema } from './schema.js';
+import { isStandardSchema, standardJsonSchema, type JSONSchema, type RouteSchema, type SchemaPart, type SharedSchema } from './schema.js';
 
 /** A route as {@link buildOpenApi} needs it. */
 export interface OpenApiRoute {
@@ -20,6 +23,18 @@ export interface OpenApiInfo {
   title: string;
   version: string;
   description?: string;
+}
+
+/** Options of {@link buildOpenApi} (and `app.openapi`). */
+export interface OpenApiOptions {
+  /** Shared schemas (`app.addSchema`), documented under `components.schemas` by their `$id`. */
+  schemas?: readonly SharedSchema[];
+  /**
+   * The JSON Schema of a Standard Schema validator whose library has no `~standard.jsonSchema`
+   * (Valibot: `(schema) => toJsonSchema(schema)` from `@valibot/to-json-schema`). Without one, such a
+   * part is documented as `{}` (any value).
+   */
+  jsonSchema?: (schema: StandardSchemaV1, io: 'input' | 'output') => JSONSchema | undefined;
 }
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
@@ -69,9 +84,10 @@ const COMPONENTS = {
  * `operationId` is the route name, suffixed with the method for multi-method routes and with a number
  * for the extra variants of optional groups. HEAD beside GET (answered automatically) is left out.
  */
-export function buildOpenApi(routes: readonly OpenApiRoute[], info: OpenApiInfo): Record<string, unknown> {
+export function buildOpenApi(routes: readonly OpenApiRoute[], info: OpenApiInfo, options: OpenApiOptions = {}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const operationIds = new Set<string>();
+  const components = new Components(options);
   for (const route of routes) {
     const methods = documentedMethods(route.methods);
     if (methods.length === 0) continue;
@@ -84,7 +100,7 @@ export function buildOpenApi(routes: readonly OpenApiRoute[], info: OpenApiInfo)
         let id = base;
         for (let n = 2; operationIds.has(id); n++) id = `${base}_${n}`;
         operationIds.add(id);
-        pathItem[method] = operation(id, variant.params, route.schema);
+        pathItem[method] = operation(id, variant.params, documented(route.schema, components));
       }
     });
   }
@@ -92,8 +108,116 @@ export function buildOpenApi(routes: readonly OpenApiRoute[], info: OpenApiInfo)
     openapi: '3.1.0',
     info: { title: info.title, version: info.version, ...(info.description !== undefined && { description: info.description }) },
     paths,
-    components: structuredClone(COMPONENTS),
+    components: { schemas: { ...structuredClone(COMPONENTS.schemas), ...components.schemas } },
   };
+}
+
+/** The route schema with every part as a JSON Schema ready for the document (refs pointed at components). */
+function documented(schema: RouteSchema | undefined, components: Components): RouteSchema | undefined {
+  if (schema === undefined) return undefined;
+  const part = (value: SchemaPart | undefined, io: 'input' | 'output') => (value === undefined ? undefined : components.part(value, io));
+  const result: RouteSchema = { ...schema };
+  for (const key of ['params', 'query', 'headers', 'body'] as const) {
+    const converted = part(schema[key], 'input');
+    if (converted !== undefined) result[key] = converted;
+  }
+  if (schema.response !== undefined) {
+    result.response = Object.fromEntries(Object.entries(schema.response).map(([status, value]) => [status, part(value as SchemaPart, 'output')])) as RouteSchema['response'];
+  }
+  return result;
+}
+
+/**
+ * The schemas of `components.schemas` besides the problem ones: the shared schemas under names
+ * made from their `$id`, and the `$defs` of route schemas, hoisted so that their `#/$defs/…` refs
+ * still resolve inside the document. Refs to a shared schema (`User#`, `User`, `User#/properties/id`)
+ * become `#/components/schemas/User…`.
+ */
+class Components {
+  readonly schemas: Record<string, JSONSchema> = {};
+  readonly #byId = new Map<string, string>();
+  readonly #hoisted = new Map<string, string>();
+  readonly #convert: OpenApiOptions['jsonSchema'];
+
+  constructor(options: OpenApiOptions) {
+    this.#convert = options.jsonSchema;
+    const shared = options.schemas ?? [];
+    for (const schema of shared) this.#byId.set(schema.$id, this.#name(schema.$id));
+    for (const schema of shared) {
+      const name = this.#byId.get(schema.$id)!;
+      const { $id: _id, $schema: _schema, ...rest } = schema;
+      this.schemas[name] = this.#rewrite(rest, schema.$id, `#/components/schemas/${name}`) as JSONSchema;
+    }
+  }
+
+  /** A route schema part as it is documented. */
+  part(part: SchemaPart, io: 'input' | 'output'): JSONSchema {
+    const schema = isStandardSchema(part) ? standardJsonSchema(part, io, this.#convert) ?? {} : part;
+    if (typeof schema !== 'object' || schema === null) return schema;
+    const { $defs, definitions, $schema: _schema, ...rest } = schema as Record<string, unknown>;
+    const hoisted = new Map<string, string>();
+    for (const [keyword, defs] of [['$defs', $defs], ['definitions', definitions]] as const) {
+      if (typeof defs !== 'object' || defs === null) continue;
+      // The same definition hoisted from several routes (a library's registry) is documented once.
+      for (const [key, def] of Object.entries(defs as Record<string, unknown>)) {
+        const signature = `${key}\0${JSON.stringify(def)}`;
+        const name = this.#hoisted.get(signature) ?? this.#name(key);
+        this.#hoisted.set(signature, name);
+        hoisted.set(`#/${keyword}/${key}`, name);
+      }
+    }
+    const rewrite = (value: unknown) => this.#rewrite(value, undefined, undefined, hoisted);
+    for (const [keyword, defs] of [['$defs', $defs], ['definitions', definitions]] as const) {
+      if (typeof defs !== 'object' || defs === null) continue;
+      for (const [key, def] of Object.entries(defs as Record<string, unknown>)) this.schemas[hoisted.get(`#/${keyword}/${key}`)!] = rewrite(def) as JSONSchema;
+    }
+    return rewrite(rest) as JSONSchema;
+  }
+
+  /** A component name for `id` not used yet: its last path segment without `.json`, made safe. */
+  #name(id: string): string {
+    const last = id.replace(/#.*$/, '').split('/').filter(Boolean).pop() ?? 'Schema';
+    const base = last.replace(/\.json$/, '').replace(/[^a-zA-Z0-9._-]/g, '_') || 'Schema';
+    const used = new Set([...Object.keys(COMPONENTS.schemas), ...Object.keys(this.schemas), ...this.#byId.values()]);
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+    return name;
+  }
+
+  /** A deep copy of `value` with its `$ref`s pointed into the document. */
+  #rewrite(value: unknown, base: string | undefined, self: string | undefined, hoisted?: ReadonlyMap<string, string>): unknown {
+    if (Array.isArray(value)) return value.map((item) => this.#rewrite(item, base, self, hoisted));
+    if (typeof value !== 'object' || value === null) return value;
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      result[key] = key === '$ref' && typeof item === 'string' ? this.#ref(item, base, self, hoisted) : this.#rewrite(item, base, self, hoisted);
+    }
+    return result;
+  }
+
+  #ref(ref: string, base: string | undefined, self: string | undefined, hoisted?: ReadonlyMap<string, string>): string {
+    if (ref.startsWith('#')) {
+      for (const [pointer, name] of hoisted ?? []) {
+        if (ref === pointer || ref.startsWith(`${pointer}/`)) return `#/components/schemas/${name}${ref.slice(pointer.length)}`;
+      }
+      return self !== undefined ? `${self}${ref.slice(1)}` : ref;
+    }
+    const hash = ref.indexOf('#');
+    const target = hash === -1 ? ref : ref.slice(0, hash);
+    const fragment = hash === -1 ? '' : ref.slice(hash + 1);
+    const name = this.#byId.get(resolveId(target, base)) ?? this.#byId.get(target);
+    return name === undefined ? ref : `#/components/schemas/${name}${fragment}`;
+  }
+}
+
+/** `ref` resolved against the `$id` of the schema it is in, when that is an absolute URI. */
+function resolveId(ref: string, base: string | undefined): string {
+  if (base === undefined) return ref;
+  try {
+    return new URL(ref, base).href;
+  } catch {
+    return ref;
+  }
 }
 
 function documentedMethods(methods: readonly string[]): string[] {
@@ -149,8 +273,8 @@ function operation(operationId: string, pathParams: string[], schema: RouteSchem
   };
 }
 
-function objectParameters(location: 'query' | 'header', schema: JSONSchema | undefined) {
-  const required = typeof schema === 'object' && Array.isArray(schema.required) ? schema.required : [];
+function objectParameters(location: 'query' | 'header', schema: SchemaPart | undefined) {
+  const required = typeof schema === 'object' && !isStandardSchema(schema) && Array.isArray(schema.required) ? schema.required : [];
   return Object.entries(propertiesOf(schema)).map(([name, property]) => ({
     name,
     in: location,
@@ -159,15 +283,19 @@ function objectParameters(location: 'query' | 'header', schema: JSONSchema | und
   }));
 }
 
-function propertiesOf(schema: JSONSchema | undefined): Record<string, JSONSchema> {
-  const properties = typeof schema === 'object' ? schema.properties : undefined;
+function propertiesOf(schema: SchemaPart | undefined): Record<string, JSONSchema> {
+  const properties = typeof schema === 'object' && !isStandardSchema(schema) ? schema.properties : undefined;
   return typeof properties === 'object' && properties !== null ? (properties as Record<string, JSONSchema>) : {};
 }
 
-function responses(declared: Record<number, JSONSchema> | undefined, validates: boolean): Record<string, unknown> {
+const CLASS_DESCRIPTIONS: Record<string, string> = {
+  '1XX': 'Informational', '2XX': 'Success', '3XX': 'Redirection', '4XX': 'Client error', '5XX': 'Server error', default: 'Any other response',
+};
+
+function responses(declared: RouteSchema['response'], validates: boolean): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(declared ?? {})) {
-    const description = STATUS_CODES[status] ?? 'Response';
+    const description = STATUS_CODES[status] ?? CLASS_DESCRIPTIONS[status] ?? 'Response';
     result[status] = status === '204' || status === '304' ? { description } : { description, content: { 'application/json': { schema } } };
   }
   if (Object.keys(result).length === 0) result['200'] = { description: 'Successful response' };

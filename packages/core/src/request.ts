@@ -4,8 +4,12 @@ import type { CarafeConfig } from './config.js';
 import { parseCookies } from './cookies.js';
 import { BadRequest, ContentTooLarge, HttpError, UnsupportedMediaType, httpError } from './errors.js';
 import { parseForm, type FormData } from './form.js';
+import { requestHost } from './hosts.js';
+import type { Response } from './response.js';
 import type { Session } from './session.js';
-import type { Query } from './types.js';
+import type { CarafeRoutes, Query, RouteName, UrlForArgs } from './types.js';
+import { encodePath } from './uri.js';
+import type { UrlForOptions } from './url.js';
 
 /**
  * The application as a request shows it (`req.app`, Flask's `current_app`): its settings and URL
@@ -14,8 +18,8 @@ import type { Query } from './types.js';
 export interface RequestApp {
   /** The application's settings. */
   readonly config: CarafeConfig;
-  /** The path of a named route under `config.applicationRoot`; inside a request prefer `req.urlFor`. */
-  urlFor(name: string, params?: Record<string, unknown>, query?: Record<string, unknown>): string;
+  /** The path of a named route under `config.applicationRoot`; inside a request prefer `req.urlFor`. Names and params are checked against {@link CarafeRoutes} when it is declared. */
+  urlFor<const N extends RouteName>(name: N, ...args: UrlForArgs<N, UrlForOptions>): string;
 }
 
 /** What a request needs from its application: settings, sessions and URL building. */
@@ -23,9 +27,12 @@ export interface RequestContext {
   readonly app: RequestApp;
   /** Loads the session, the first time a request reads `req.session`. */
   openSession(req: Request<any, any, any>): Session;
-  urlFor(name: string, params: Record<string, unknown> | undefined, query: Record<string, unknown> | undefined,
-    scriptName: string, currentBlueprint: string | undefined): string;
+  /** Builds a URL for `req.urlFor`: under the request's `SCRIPT_NAME`, relative to its blueprint, external on its host. */
+  urlFor(name: string, params: Record<string, unknown> | undefined, options: UrlForOptions | undefined, req: Request<any, any, any>): string;
 }
+
+/** Runs after the handler of one request, before the after-request hooks (see {@link Request.afterThisRequest}). */
+export type AfterThisRequestHook = (response: Response, req: Request<any, any, any>) => unknown;
 
 /** The matched route, as seen by a request. */
 export interface MatchedRoute {
@@ -98,6 +105,8 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 }
 
 let closeCallbacks: (req: Request<any, any, any>) => (() => Promise<void>) | undefined;
+let afterThisHooks: (req: Request<any, any, any>) => readonly AfterThisRequestHook[] | undefined;
+let finishing: (req: Request<any, any, any>) => boolean;
 
 /**
  * Takes the request's {@link Request.callOnClose} callbacks: `undefined` when it has none, else a
@@ -105,6 +114,33 @@ let closeCallbacks: (req: Request<any, any, any>) => (() => Promise<void>) | und
  */
 export function takeCloseCallbacks(req: Request<any, any, any>): (() => Promise<void>) | undefined {
   return closeCallbacks(req);
+}
+
+/**
+ * Whether the response needs more than the synchronous fast path gives: a session to save or
+ * {@link Request.afterThisRequest} hooks to run. For the dispatcher.
+ */
+export function needsFinishing(req: Request<any, any, any>): boolean {
+  return finishing(req);
+}
+
+/** The request's {@link Request.afterThisRequest} hooks, in registration order; for the dispatcher. */
+export function afterThisRequestHooks(req: Request<any, any, any>): readonly AfterThisRequestHook[] | undefined {
+  return afterThisHooks(req);
+}
+
+/**
+ * Registers `hook` to run on the response of this request only (Flask's `after_this_request`):
+ * the same as `req.afterThisRequest(hook)`.
+ *
+ * @example
+ * app.post('/login', (req) => {
+ *   afterThisRequest(req, (response) => void response.setCookie('seen', '1'));
+ *   return { ok: true };
+ * });
+ */
+export function afterThisRequest(req: Request<any, any, any>, hook: AfterThisRequestHook): void {
+  req.afterThisRequest(hook);
 }
 
 /**
@@ -131,6 +167,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   #bytes: Promise<Uint8Array> | undefined;
   #form: Promise<FormData> | undefined;
   #onClose: Array<() => unknown> | undefined;
+  #afterThis: AfterThisRequestHook[] | undefined;
 
   constructor(ctx: RequestContext, environ: Environ, params: Params, route: MatchedRoute | undefined) {
     this.#ctx = ctx;
@@ -160,17 +197,51 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     return this.environ.QUERY_STRING;
   }
 
-  /** The `Host` header, or the server name and port. */
-  get host(): string {
-    const env = this.environ;
-    return env.HTTP_HOST ?? `${env.SERVER_NAME}:${env.SERVER_PORT}`;
+  /** The URL scheme the client used (`tsgi.url_scheme`): `"http"` or `"https"`. */
+  get scheme(): string {
+    return this.environ['tsgi.url_scheme'];
   }
 
-  /** The full URL of the request. */
+  /** Whether the request came over a secure protocol (`https` or `wss`), Werkzeug's `is_secure`. */
+  get isSecure(): boolean {
+    const scheme = this.scheme;
+    return scheme === 'https' || scheme === 'wss';
+  }
+
+  /**
+   * The host the request was addressed to, `name[:port]`: the `Host` header, else the server name
+   * and port; the port only when it is not the scheme's default. Checked against
+   * `config.trustedHosts` before any handler runs, when that is set.
+   */
+  get host(): string {
+    return requestHost(this.environ);
+  }
+
+  /** Scheme and host: `https://example.com/` (Werkzeug's `host_url`). */
+  get hostUrl(): string {
+    return `${this.scheme}://${this.host}/`;
+  }
+
+  /** Where the application is reached: `https://example.com/app/` for `SCRIPT_NAME` `/app` (Werkzeug's `url_root`). */
+  get urlRoot(): string {
+    return `${this.scheme}://${this.host}${encodePath(this.scriptName)}/`;
+  }
+
+  /** The URL of the request without its query string (Werkzeug's `base_url`). */
+  get baseUrl(): string {
+    return `${this.scheme}://${this.host}${encodePath(this.scriptName + this.path)}`;
+  }
+
+  /** The full URL of the request, percent-encoded. */
   get url(): string {
-    const env = this.environ;
-    const path = encodeURI(env.SCRIPT_NAME + this.path).replace(/[?#]/g, encodeURIComponent);
-    return `${env['tsgi.url_scheme']}://${this.host}${path}${env.QUERY_STRING ? `?${env.QUERY_STRING}` : ''}`;
+    const query = this.environ.QUERY_STRING;
+    return `${this.baseUrl}${query ? `?${query}` : ''}`;
+  }
+
+  /** The path inside the application and the query string: `/search?q=tea` (Werkzeug's `full_path`, without a lone `?`). */
+  get fullPath(): string {
+    const query = this.environ.QUERY_STRING;
+    return query ? `${this.path}?${query}` : this.path;
   }
 
   /** The parsed query string; a key given more than once maps to an array of its values. */
@@ -272,7 +343,18 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     (this.#onClose ??= []).push(fn);
   }
 
+  /**
+   * Registers `hook` to run on the response of this request only, before the after-request hooks
+   * (Flask's `after_this_request`): it may change the response or return a replacement, like an
+   * `afterRequest` hook. Hooks run in registration order, on error responses too.
+   */
+  afterThisRequest(hook: AfterThisRequestHook): void {
+    (this.#afterThis ??= []).push(hook);
+  }
+
   static {
+    afterThisHooks = (req) => req.#afterThis;
+    finishing = (req) => req.#session !== undefined || req.#afterThis !== undefined;
     closeCallbacks = (req) => {
       const callbacks = req.#onClose;
       if (!callbacks) return undefined;
@@ -293,9 +375,15 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     };
   }
 
-  /** Builds a URL for a route like `app.urlFor`, under this request's `SCRIPT_NAME`; `.name` is relative to the current blueprint. */
-  urlFor(name: string, params?: Record<string, unknown>, query?: Record<string, unknown>): string {
-    return this.#ctx.urlFor(name, params, query, this.environ.SCRIPT_NAME, this.route?.blueprint);
+  /**
+   * Builds a URL for a route like `app.urlFor`, under this request's `SCRIPT_NAME`; `.name` is relative
+   * to the current blueprint. `{ external: true }` (or a `scheme`) makes it absolute on this request's
+   * host; see {@link UrlForOptions}.
+   *
+   * @example req.urlFor('users.detail', { id: 7 }, { external: true, anchor: 'posts' }) // 'http://host/users/7#posts'
+   */
+  urlFor<const N extends RouteName>(name: N, ...[params, options]: UrlForArgs<N, UrlForOptions>): string {
+    return this.#ctx.urlFor(name, params as Record<string, unknown> | undefined, options, this);
   }
 
   async #readForm(): Promise<FormData> {

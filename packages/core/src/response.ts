@@ -80,12 +80,21 @@ export class Response {
   /** The status code; 200 unless given. */
   status: number;
   readonly headers: ResponseHeaders;
-  body: BodyInit;
+  #body: BodyInit;
 
   constructor(body?: BodyInit, init: ResponseInit = {}) {
-    this.body = body;
+    this.#body = body;
     this.status = init.status ?? 200;
     this.headers = new ResponseHeaders(init.headers);
+  }
+
+  /** The body: text, bytes, nothing, or a (possibly async) iterable of chunks. */
+  get body(): BodyInit {
+    return this.#body;
+  }
+
+  set body(body: BodyInit) {
+    this.#body = body;
   }
 
   /** Adds a `Set-Cookie` header; throws `TypeError` for an invalid name, value or attribute. */
@@ -101,6 +110,45 @@ export class Response {
   }
 }
 
+/**
+ * What {@link json} returns: a response that keeps the value it was given, so the route's response
+ * schema for its final status can check and write it (only the declared properties are sent).
+ * `body` is the value's `JSON.stringify` text until a body is assigned; then the assigned body is
+ * sent (and checked, being JSON, as a hand-built body is). `T` and `N` type the value and status
+ * for the handler's return type check.
+ */
+export class JsonResponse<T = unknown, N extends number = number> extends Response {
+  declare status: N;
+  /** Type-level only: lets a handler's return type tell a JSON response from any other one. */
+  declare readonly '~json': { readonly value: T };
+  /** The value given to `json()`. */
+  readonly value: T;
+  #text: string | undefined;
+  #assigned = false;
+
+  constructor(value: T, init?: ResponseInit) {
+    super(undefined, init);
+    this.value = value;
+    if (!this.headers.has('content-type')) this.headers.set('content-type', JSON_TYPE);
+  }
+
+  /** Whether the body is still the value's JSON (no other body was assigned). */
+  get keepsValue(): boolean {
+    return !this.#assigned;
+  }
+
+  override get body(): BodyInit {
+    if (this.#assigned) return super.body;
+    this.#text ??= JSON.stringify(this.value) ?? 'null';
+    return this.#text;
+  }
+
+  override set body(body: BodyInit) {
+    this.#assigned = true;
+    super.body = body;
+  }
+}
+
 /** Options of {@link file}: content type, caching, download name, validators; plus status and headers. */
 export interface FileInit extends ResponseInit, FileResponseOptions {}
 
@@ -109,6 +157,7 @@ export interface FileInit extends ResponseInit, FileResponseOptions {}
  * (conditional requests, ranges) when the framework sends it.
  */
 export class FileResponse extends Response {
+  /** The file; relative to `options.root` when that is set ({@link sendFromDirectory}). */
   readonly path: string;
   readonly options: FileInit;
   constructor(path: string, init: FileInit = {}) {
@@ -121,11 +170,16 @@ export class FileResponse extends Response {
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
-/** A JSON response: `json({ id: 1 })`, `json(problem, { status: 422 })`. */
-export function json(body: unknown, init?: ResponseInit): Response {
-  const response = new Response(JSON.stringify(body) ?? 'null', init);
-  if (!response.headers.has('content-type')) response.headers.set('content-type', JSON_TYPE);
-  return response;
+/**
+ * A JSON response: `json({ id: 1 })`, `json(user, { status: 201 })`. The value is kept (see
+ * {@link JsonResponse}) and written when the response is sent — through the route's response
+ * schema for its status when there is one, else with `JSON.stringify`.
+ */
+export function json<T>(body: T, init?: ResponseInit & { status?: undefined }): JsonResponse<T, 200>;
+export function json<T, const N extends number>(body: T, init: ResponseInit & { status: N }): JsonResponse<T, N>;
+export function json<T>(body: T, init?: ResponseInit): JsonResponse<T, number>;
+export function json(body: unknown, init?: ResponseInit): JsonResponse {
+  return new JsonResponse(body, init);
 }
 
 /** A `text/plain` response. */
@@ -163,6 +217,19 @@ export function stream(body: Iterable<Chunk> | AsyncIterable<Chunk>, init?: Resp
  */
 export function file(path: string, init?: FileInit): FileResponse {
   return new FileResponse(path, init);
+}
+
+/**
+ * Serves the file `relative` names inside the directory `root` (Flask's `send_from_directory`), as
+ * {@link file} does. Made for a path taken from the URL (`/files/*name` → `req.params.name`, an array
+ * of segments, or a string): any way out of `root` is a 404 — a `..` segment, a segment holding `/`
+ * or `\` (what `..%2F` decodes to), an absolute path, a NUL byte, a symbolic link leading outside
+ * `root` — as is a missing file or a directory.
+ */
+export function sendFromDirectory(root: string, relative: string | readonly string[], init: Omit<FileInit, 'root'> = {}): FileResponse {
+  const path = typeof relative === 'string' ? relative : relative.join('/');
+  const unsafe = typeof relative !== 'string' && relative.some((segment) => typeof segment !== 'string' || /[\\/]/.test(segment));
+  return new FileResponse(unsafe ? '\0' : path, { ...init, root });
 }
 
 /** The default `Content-Type` of a body that has none. */

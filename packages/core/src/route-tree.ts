@@ -11,12 +11,29 @@ import { pathToRegexp, type Token } from 'path-to-regexp';
 
 export type RouteParams = Record<string, string | string[]>;
 
-/** A successful lookup, as the router returns it. */
-export type Found<T> = { kind: 'found'; target: T; params: RouteParams };
+/**
+ * A successful lookup, as the router returns it. `checked` when the target's params check (see
+ * {@link ParamsCheck}) accepted the params, which are then the checked (coerced) values.
+ */
+export type Found<T> = { kind: 'found'; target: T; params: RouteParams; checked?: true };
+
+/** The walk reached a path that only a route with a trailing slash answers for the method (Werkzeug's `SlashRequired`). */
+export const SLASH_REQUIRED = { kind: 'slash-required' } as const;
+
+/**
+ * Decides whether a target takes a match's params (like a Werkzeug converter): `undefined` when
+ * the target does not check its params, `{ ok: true, params }` with the values to use, `{ ok: false }`
+ * to try the next candidate.
+ */
+export type ParamsCheck<T> = (target: T, params: RouteParams) => { ok: true; params: Record<string, unknown> } | { ok: false } | undefined;
 
 /** What the tree stores for a pattern: its target for a method, if any. */
 export interface Methods<T> {
   pick(method: string): T | undefined;
+  /** Whether the pattern answers `method` at all (automatic OPTIONS included). */
+  accepts(method: string): boolean;
+  /** Whether some target of the pattern checks its params: such patterns are tried before the others on a tie. */
+  readonly typed: boolean;
 }
 
 type Flat = Exclude<Token, { type: 'group' }>;
@@ -63,6 +80,10 @@ export class RouteTree<T, E extends Methods<T>> {
   readonly #root = new Node<E>();
   /** Values of the params captured on the current walk, by depth (lookups are synchronous). */
   readonly #values: string[] = [];
+  /** Checks the params of typed targets; set once a typed pattern is added, so untyped apps never call it. */
+  check: ParamsCheck<T> | undefined;
+  /** The first candidate whose params check failed during the current lookup: the answer if nothing else matches. */
+  #rejected: Found<T> | undefined;
 
   /**
    * Adds every variant of `pattern` for `entry`. Throws path-to-regexp's errors for an invalid
@@ -73,9 +94,30 @@ export class RouteTree<T, E extends Methods<T>> {
     for (const variant of expand(tokens)) this.#insert(pattern, variant, entry);
   }
 
-  /** The first pattern, by priority, that matches `path` and has a target for `method`. */
-  find(method: string, path: string): Found<T> | undefined {
-    return this.#walk(this.#root, path, path.charCodeAt(0) === SLASH ? 1 : -1, 0, method, undefined);
+  /**
+   * The first pattern, by priority, that matches `path` and has a target for `method` (and takes its
+   * params, for a typed target); {@link SLASH_REQUIRED} when the walk first reaches a node whose
+   * trailing-slash form answers the method and whose own patterns do not. When every matching target
+   * refused its params, the first of them, with its unchecked params, so its validation can answer.
+   */
+  find(method: string, path: string): Found<T> | typeof SLASH_REQUIRED | undefined {
+    this.#rejected = undefined;
+    const found = this.#walk(this.#root, path, path.charCodeAt(0) === SLASH ? 1 : -1, 0, method, undefined);
+    const rejected = this.#rejected;
+    this.#rejected = undefined;
+    return found ?? rejected;
+  }
+
+  /** Moves typed patterns before untyped ones wherever they tie (after a pattern became typed). */
+  reorder(): void {
+    const visit = (node: Node<E>) => {
+      node.ends = byType(node.ends);
+      node.rests = byType(node.rests);
+      node.regexps = byType(node.regexps);
+      for (const child of node.staticNodes) visit(child);
+      if (node.param) visit(node.param);
+    };
+    visit(this.#root);
   }
 
   /** Every entry whose pattern matches `path`, whatever the method. */
@@ -111,18 +153,18 @@ export class RouteTree<T, E extends Methods<T>> {
         node = node.param ??= new Node<E>();
         names.push(only!.name);
       } else if (segment.length === 1 && only!.type === 'wildcard' && i === segments.length - 1) {
-        if (!node.rests.some((end) => end.entry === entry)) node.rests.push({ entry, params: paramsFactory([...names, only!.name], true) });
+        if (!node.rests.some((end) => end.entry === entry)) node.rests = byType([...node.rests, { entry, params: paramsFactory([...names, only!.name], true) }]);
         return;
       } else {
         break;
       }
       if (i === segments.length - 1) {
-        if (!node.ends.some((end) => end.entry === entry)) node.ends.push({ entry, params: paramsFactory(names, false) });
+        if (!node.ends.some((end) => end.entry === entry)) node.ends = byType([...node.ends, { entry, params: paramsFactory(names, false) }]);
         return;
       }
     }
     const { regexp, keys } = pathToRegexp({ tokens: variant, originalPath: pattern }, REGEXP_OPTIONS);
-    node.regexps.push({ entry, regexp, keys: keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' })) });
+    node.regexps = byType([...node.regexps, { entry, regexp, keys: keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' })) }]);
   }
 
   /**
@@ -132,9 +174,12 @@ export class RouteTree<T, E extends Methods<T>> {
    * With a `method`, returns the first hit that has a target for it; with `null`, collects every
    * matching entry into `out`.
    */
-  #walk(node: Node<E>, path: string, start: number, depth: number, method: string | null, out: E[] | undefined): Found<T> | undefined {
+  #walk(node: Node<E>, path: string, start: number, depth: number, method: string | null, out: E[] | undefined): Found<T> | typeof SLASH_REQUIRED | undefined {
     const length = path.length;
-    if (start > length) return this.#ends(node.ends, method, out) ?? this.#regexps(node, path, method, out);
+    if (start > length) {
+      const found = this.#ends(node.ends, method, out) ?? this.#regexps(node, path, method, out);
+      return found !== undefined || method === null ? found : slashRequired(node, method);
+    }
     if (start === -1) return this.#regexps(node, path, method, out);
     // The static child, compared in place (no slice to hash): with many, only those in the segment's
     // bucket. `stop` is the segment's end once known.
@@ -186,8 +231,20 @@ export class RouteTree<T, E extends Methods<T>> {
         continue;
       }
       const target = end.entry.pick(method);
-      if (target !== undefined) return { kind: 'found', target, params: end.params(this.#values) };
+      if (target === undefined) continue;
+      if (this.check === undefined) return { kind: 'found', target, params: end.params(this.#values) };
+      const found = this.#accept(target, end.params(this.#values));
+      if (found !== undefined) return found;
     }
+    return undefined;
+  }
+
+  /** The match of `target` if its params check takes `params`; otherwise remembers it as rejected. */
+  #accept(target: T, params: RouteParams): Found<T> | undefined {
+    const result = this.check!(target, params);
+    if (result === undefined) return { kind: 'found', target, params };
+    if (result.ok) return { kind: 'found', target, params: result.params as RouteParams, checked: true };
+    this.#rejected ??= { kind: 'found', target, params };
     return undefined;
   }
 
@@ -209,11 +266,28 @@ export class RouteTree<T, E extends Methods<T>> {
         const key = keys[i]!;
         params[key.name] = key.wildcard ? value.split('/') : value;
       }
-      return { kind: 'found', target, params };
+      if (this.check === undefined) return { kind: 'found', target, params };
+      const found = this.#accept(target, params);
+      if (found !== undefined) return found;
     }
     return undefined;
   }
 
+}
+
+/** Stable: typed entries first, the rest in their order. */
+function byType<X extends { entry: { typed: boolean } }>(list: X[]): X[] {
+  return [...list.filter((x) => x.entry.typed), ...list.filter((x) => !x.entry.typed)];
+}
+
+/**
+ * {@link SLASH_REQUIRED} when the path ended at `node`, none of its own patterns answers `method`
+ * and the pattern with a trailing slash here does (Werkzeug redirects then, and only then).
+ */
+function slashRequired<E extends Methods<unknown>>(node: Node<E>, method: string): typeof SLASH_REQUIRED | undefined {
+  const slashed = node.statics?.get('');
+  if (slashed === undefined || node.ends.some((end) => end.entry.accepts(method))) return undefined;
+  return slashed.ends.some((end) => end.entry.accepts(method)) ? SLASH_REQUIRED : undefined;
 }
 
 /**

@@ -1,8 +1,11 @@
 import { parse } from 'path-to-regexp';
+import {
+  addErrorHandler, type AfterRequestHook, type BeforeRequestHook, type ErrorHandler, type ErrorKey, type HookSet, type TeardownHook,
+  type UrlDefaults, type UrlValuePreprocessor,
+} from './hooks.js';
 import type { Request } from './request.js';
-import type { Response } from './response.js';
 import type { RouteSchema } from './schema.js';
-import type { ParamsOf, Query, SchemaPart } from './types.js';
+import type { CheckParams, HandlerResult, JoinPath, ParamsOf, Query, SchemaPart } from './types.js';
 
 /** The parts of a route schema as plain JSON Schema objects (write them `as const` to get typed values). */
 export interface SchemaShape {
@@ -10,8 +13,12 @@ export interface SchemaShape {
   query?: object;
   headers?: object;
   body?: object;
-  response?: Record<number, object>;
+  /** By status (`201`), class (`'2XX'`) or `'default'`. */
+  response?: { [status: number]: object } & { [K in '1XX' | '2XX' | '3XX' | '4XX' | '5XX' | 'default']?: object };
 }
+
+/** The URL prefix a scaffold's routes are typed under: a blueprint's declared `urlPrefix`, `''` for an app. */
+export type PrefixOf<T> = T extends { readonly '~prefix': infer P extends string } ? P : '';
 
 /** The request a handler of `Path` with schema `S` receives. */
 export type RequestFor<Path extends string, S = {}> = Request<
@@ -20,17 +27,13 @@ export type RequestFor<Path extends string, S = {}> = Request<
   SchemaPart<S, 'body', unknown>
 >;
 
-/** A route handler: return a value (object/array → JSON, string → text, `null` → 204) or a `Response`. */
-export type Handler<Path extends string = string, S = {}> = (req: RequestFor<Path, S>) => unknown;
+/**
+ * A route handler: return a value (object/array → JSON, string → text, `null` → 204) or a `Response`.
+ * With response schemas, what it returns is type-checked against them ({@link HandlerResult}).
+ */
+export type Handler<Path extends string = string, S = {}> = (req: RequestFor<Path, S>) => HandlerResult<S>;
 
-/** Runs before the handler; returning anything but `undefined`/`null` short-circuits with that response. */
-export type BeforeRequestHook = (req: Request<any, any, any>) => unknown;
-/** Runs after the handler; may modify the response or return a replacement. */
-export type AfterRequestHook = (response: Response, req: Request<any, any, any>) => unknown;
-/** Always runs at the end of a request; receives the unhandled error, if there was one. */
-export type TeardownHook = (error: unknown, req: Request<any, any, any>) => unknown;
-/** Turns an error into a response (any value a handler may return). */
-export type ErrorHandler<E = any> = (error: E, req: Request<any, any, any>) => unknown;
+export type { AfterRequestHook, BeforeRequestHook, ErrorHandler, TeardownHook, UrlDefaults, UrlValuePreprocessor } from './hooks.js';
 
 /** Per-route options. */
 export interface RouteOptions<S extends SchemaShape = SchemaShape> {
@@ -45,11 +48,11 @@ export interface RouteOptions<S extends SchemaShape = SchemaShape> {
 }
 
 /** The explicit registration form (Flask's `add_url_rule`). */
-export interface AddRouteOptions<Path extends string, S extends SchemaShape> extends RouteOptions<S> {
+export interface AddRouteOptions<Path extends string, S extends SchemaShape, Full extends string = Path> extends RouteOptions<S> {
   method?: string;
   methods?: readonly string[];
   path: Path;
-  handler: Handler<Path, S>;
+  handler: Handler<Full, S>;
 }
 
 /** A route as declared on an app or blueprint, relative to it. */
@@ -89,17 +92,18 @@ export interface RegisterOptions {
 
 /** Chained registration of several methods on one path: `app.route('/x').get(h).post(h)`. */
 export class RouteChain<Path extends string> {
-  constructor(private readonly owner: Scaffold, private readonly path: Path) {}
-  get<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['GET'], handler, options); }
-  post<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['POST'], handler, options); }
-  put<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['PUT'], handler, options); }
-  patch<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['PATCH'], handler, options); }
-  delete<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['DELETE'], handler, options); }
-  options<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['OPTIONS'], handler, options); }
-  head<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(['HEAD'], handler, options); }
-  all<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S>): this { return this.on(null, handler, options); }
-  private on(methods: string[] | null, handler: Handler<Path, any>, options: RouteOptions = {}): this {
-    this.owner.addRoute({ ...options, methods: methods ?? undefined, all: methods === null, path: this.path, handler } as never);
+  /** `path` types the handlers (the owner's prefix joined to it); `relative` is the path registered on the owner. */
+  constructor(private readonly owner: Scaffold, readonly path: Path, private readonly relative: string = path) {}
+  get<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['GET'], handler, options); }
+  post<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['POST'], handler, options); }
+  put<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['PUT'], handler, options); }
+  patch<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['PATCH'], handler, options); }
+  delete<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['DELETE'], handler, options); }
+  options<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['OPTIONS'], handler, options); }
+  head<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['HEAD'], handler, options); }
+  all<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(null, handler, options); }
+  private on(methods: string[] | null, handler: (req: any) => unknown, options: RouteOptions = {}): this {
+    this.owner.addRoute({ ...options, methods: methods ?? undefined, all: methods === null, path: this.relative, handler } as never);
     return this;
   }
 }
@@ -108,7 +112,7 @@ export class RouteChain<Path extends string> {
  * What apps and blueprints share (Flask's `Scaffold`): route registration, hooks, error handlers
  * and nested blueprints. Changes notify the apps it is registered in so they rebuild their router.
  */
-export abstract class Scaffold {
+export abstract class Scaffold implements HookSet {
   /** Routes declared here, in registration order. */
   readonly routes: RouteDefinition[] = [];
   readonly beforeHooks: BeforeRequestHook[] = [];
@@ -116,6 +120,8 @@ export abstract class Scaffold {
   readonly teardownHooks: TeardownHook[] = [];
   readonly statusHandlers = new Map<number, ErrorHandler>();
   readonly classHandlers = new Map<Function, ErrorHandler>();
+  readonly urlDefaultsHooks: UrlDefaults[] = [];
+  readonly urlValuePreprocessors: UrlValuePreprocessor[] = [];
   readonly registrations: Registration[] = [];
   /** Apps and blueprints this one is registered in. */
   readonly parents = new Set<Scaffold>();
@@ -131,58 +137,63 @@ export abstract class Scaffold {
    */
   protected checkRoute(_route: RouteDefinition): void {}
 
+  /** Whether a route path may be relative (`about`): in a blueprint, where it is joined to the prefix as Flask does. */
+  protected get relativePaths(): boolean {
+    return false;
+  }
+
   /** Registers a GET route (HEAD is answered automatically). */
-  get<Path extends string>(path: Path, handler: Handler<Path>): this;
-  get<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  get<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  get<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   get(...args: unknown[]): this {
     return this.shorthand(['GET'], args);
   }
 
   /** Registers a POST route. */
-  post<Path extends string>(path: Path, handler: Handler<Path>): this;
-  post<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  post<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  post<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   post(...args: unknown[]): this {
     return this.shorthand(['POST'], args);
   }
 
   /** Registers a PUT route. */
-  put<Path extends string>(path: Path, handler: Handler<Path>): this;
-  put<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  put<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  put<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   put(...args: unknown[]): this {
     return this.shorthand(['PUT'], args);
   }
 
   /** Registers a PATCH route. */
-  patch<Path extends string>(path: Path, handler: Handler<Path>): this;
-  patch<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  patch<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  patch<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   patch(...args: unknown[]): this {
     return this.shorthand(['PATCH'], args);
   }
 
   /** Registers a DELETE route. */
-  delete<Path extends string>(path: Path, handler: Handler<Path>): this;
-  delete<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  delete<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  delete<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   delete(...args: unknown[]): this {
     return this.shorthand(['DELETE'], args);
   }
 
   /** Registers an OPTIONS route (otherwise OPTIONS is answered automatically). */
-  options<Path extends string>(path: Path, handler: Handler<Path>): this;
-  options<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  options<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  options<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   options(...args: unknown[]): this {
     return this.shorthand(['OPTIONS'], args);
   }
 
   /** Registers a HEAD route (otherwise HEAD runs the GET handler without sending its body). */
-  head<Path extends string>(path: Path, handler: Handler<Path>): this;
-  head<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  head<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  head<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   head(...args: unknown[]): this {
     return this.shorthand(['HEAD'], args);
   }
 
   /** Registers a route answering every method. */
-  all<Path extends string>(path: Path, handler: Handler<Path>): this;
-  all<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S>, handler: Handler<Path, S>): this;
+  all<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
+  all<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
   all(...args: unknown[]): this {
     return this.shorthand(null, args);
   }
@@ -194,18 +205,18 @@ export abstract class Scaffold {
     return this.addRoute({ ...options, methods: methods ?? undefined, all: methods === null, path, handler } as never);
   }
 
-  /** Starts a chain registering several methods on one path. */
-  route<Path extends string>(path: Path): RouteChain<Path> {
-    return new RouteChain(this, path);
+  /** Starts a chain registering several methods on one path (typed with the blueprint's prefix). */
+  route<Path extends string>(path: Path): RouteChain<JoinPath<PrefixOf<this>, Path>> {
+    return new RouteChain(this, path as JoinPath<PrefixOf<this>, Path>, path);
   }
 
   /**
    * Registers a route explicitly (Flask's `add_url_rule`). Invalid paths and schemas throw here.
    * Without `method`/`methods` the route answers GET.
    */
-  addRoute<Path extends string, const S extends SchemaShape = {}>(options: AddRouteOptions<Path, S>): this {
+  addRoute<Path extends string, const S extends SchemaShape = {}>(options: AddRouteOptions<Path, S, JoinPath<PrefixOf<this>, Path>> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>): this {
     const { path, handler } = options;
-    if (typeof path !== 'string' || (path !== '' && !/^[/{]/.test(path))) {
+    if (typeof path !== 'string' || (path !== '' && !this.relativePaths && !/^[/{]/.test(path))) {
       throw new TypeError(`Route path must start with "/" or "{": ${JSON.stringify(path)}`);
     }
     if (typeof handler !== 'function') throw new TypeError(`Route ${path} has no handler function`);
@@ -249,10 +260,37 @@ export abstract class Scaffold {
     return this;
   }
 
-  /** Handles errors by status code (`404`) or by class (`NotFound`, `TypeError`, a class of yours). */
-  errorHandler<E extends Error>(key: number | (abstract new (...args: any[]) => E), handler: ErrorHandler<E>): this {
-    if (typeof key === 'number') this.statusHandlers.set(key, handler);
-    else this.classHandlers.set(key, handler);
+  /**
+   * Handles errors by status code (`404`) or by class (`NotFound`, `TypeError`, a class of yours).
+   * The most specific handler wins, as in Flask: for an HTTP error, a handler for its own class, then
+   * for its status (the same as one for the status's class: `404` and `NotFound`), then for its base
+   * classes — each looked up from the innermost blueprint out to the app, the code before the classes.
+   */
+  errorHandler<E extends Error>(key: ErrorKey<E>, handler: ErrorHandler<E>): this {
+    addErrorHandler(this, key, handler);
+    this.changed();
+    return this;
+  }
+
+  /**
+   * Adds a function that fills in params before `urlFor` builds a URL for a route of this app or
+   * blueprint (Flask's `url_defaults`); it receives the route name, the params (to change in place)
+   * and the request, if any. With {@link urlValuePreprocessor}, it carries a value such as a
+   * language code from URL to URL.
+   */
+  urlDefaults(hook: UrlDefaults): this {
+    this.urlDefaultsHooks.push(hook);
+    this.changed();
+    return this;
+  }
+
+  /**
+   * Adds a function that runs on the params of a matched route of this app or blueprint before the
+   * before-request hooks (Flask's `url_value_preprocessor`): it receives the route name, the params
+   * (`req.params`, to change in place) and the request.
+   */
+  urlValuePreprocessor(hook: UrlValuePreprocessor): this {
+    this.urlValuePreprocessors.push(hook);
     this.changed();
     return this;
   }

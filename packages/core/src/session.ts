@@ -79,9 +79,58 @@ export class Session {
     this.#modified = true;
   }
 
+  /**
+   * Whether the session outlives the browser session (Flask's `session.permanent`): the default
+   * interface then gives its cookie `config.permanentSessionLifetime`. Stored with the data, under
+   * the key `_permanent` as in Flask, so it survives every session interface; `clear()` resets it.
+   */
+  get permanent(): boolean {
+    return this.#data.get(PERMANENT) === true;
+  }
+  set permanent(value: boolean) {
+    this.set(PERMANENT, value ? true : undefined);
+  }
+
   /** The data as a plain object, ready for {@link SessionSigner.sign}. */
   toJSON(): Record<string, unknown> {
     return Object.fromEntries(this.#data);
+  }
+}
+
+/** Where {@link Session.permanent} is kept in the data (Flask's key). */
+const PERMANENT = '_permanent';
+
+/**
+ * The session of a request when sessions are unavailable, e.g. no `config.secretKey` (Flask's
+ * `NullSession`): it reads as empty, so a page that only looks at the session still works, and
+ * every change throws, because it could not be saved. The framework never saves it.
+ */
+export class NullSession extends Session {
+  readonly #reason: string;
+
+  /** @param reason Why the session is unavailable; the message of the error a change throws. */
+  constructor(reason: string) {
+    super(undefined);
+    this.#reason = reason;
+  }
+
+  override set(_key: string, _value: unknown): never {
+    throw new Error(this.#reason);
+  }
+  override delete(_key: string): never {
+    throw new Error(this.#reason);
+  }
+  override clear(): never {
+    throw new Error(this.#reason);
+  }
+  override markModified(): never {
+    throw new Error(this.#reason);
+  }
+  override get permanent(): boolean {
+    return false;
+  }
+  override set permanent(_value: boolean) {
+    throw new Error(this.#reason);
   }
 }
 

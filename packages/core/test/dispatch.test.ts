@@ -99,7 +99,8 @@ describe('dispatch guarantees', () => {
   it('redirects with 308 to the trailing-slash route, keeping the query', async () => {
     const res = await http.get('/docs?x=1').expect(308);
     expect(res.headers.location).toBe('/docs/?x=1');
-    await http.post('/docs/intro').expect(308).expect('location', '/docs/intro/');
+    await http.head('/docs/intro').expect(308).expect('location', '/docs/intro/');
+    await http.post('/docs/intro').expect(404); // the slash form does not answer POST (Werkzeug's rule)
     await http.get('/docs/intro/').expect(200, 'intro');
     await http.get('/users/').expect(404);
   });

@@ -66,11 +66,20 @@ describe('signed-cookie sessions', () => {
     expect(sessionCookie(res)).toMatch(/^session=;.*Max-Age=0/i);
   });
 
-  it('answers 500 and logs why when no secret key is configured', async () => {
+  it('reads as empty without a secret key, and refuses a change with a 500 that says why (Flask\'s NullSession)', async () => {
     const app = new Carafe();
-    app.get('/', (req) => req.session.get('x') ?? null);
+    app.get('/', (req) => ({ x: req.session.get('x') ?? null, size: req.session.size, permanent: req.session.permanent }));
+    app.post('/', (req) => {
+      req.session.set('x', 1);
+      return null;
+    });
     const errors = memoryErrors();
-    await client(app, errors).get('/').expect(500);
-    expect(errors.text()).toMatch(/secretKey/);
+    const http = client(app, errors);
+    const read = await http.get('/').set('Cookie', 'session=whatever').expect(200, { x: null, size: 0, permanent: false });
+    expect(sessionCookie(read)).toBeUndefined();
+    expect(read.headers.vary).toBeUndefined();
+    expect(errors.text()).toBe('');
+    await http.post('/').expect(500);
+    expect(errors.text()).toMatch(/session is unavailable because no secret key was set.*config\.secretKey/);
   });
 });
