@@ -4,8 +4,9 @@
 # - kubernetes-validate (PyPI; it ships the Kubernetes JSON schemas, so it works offline) in
 #   .tools/k8s-venv, to check the rendered manifests strictly against the Kubernetes API schemas.
 #
-# Helm is built by scripts/go-build-module.sh (exactly this version, from its own go.mod), with the
-# version stamped in as Helm's release build does.
+# Helm is built by go-build-module.sh (exactly this version, from its own go.mod; its one home is the
+# scripts a `carafe new --mongo` project gets, which build FerretDB with it), with the version
+# stamped in as Helm's release build does.
 set -euo pipefail
 
 VERSION=v3.16.4
@@ -26,6 +27,6 @@ if [ -x "$BIN" ] && "$BIN" version --short 2>/dev/null | grep "^$VERSION" >/dev/
   exit 0
 fi
 echo "install-deploy-tools: building Helm $VERSION into $BIN (first run only, a few minutes)" >&2
-CGO_ENABLED=0 bash "$ROOT/scripts/go-build-module.sh" helm.sh/helm/v3 "$VERSION" ./cmd/helm "$BIN" \
+CGO_ENABLED=0 bash "$ROOT/packages/server/templates/mongo/scripts/go-build-module.sh" helm.sh/helm/v3 "$VERSION" ./cmd/helm "$BIN" \
   -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 "$BIN" version --short >&2

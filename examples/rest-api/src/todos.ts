@@ -18,7 +18,7 @@ export function todosBlueprint(db: Database): Blueprint {
       schema: { params: idParams, body: newTodo, response: { 201: todo } },
     },
     async (req) => {
-      const created = await createTodo(await db.collections(), req.params.id, { title: req.body.title, done: req.body.done });
+      const created = await db.run((c) => createTodo(c, req.params.id, { title: req.body.title, done: req.body.done }));
       if (!created) throw noUser(req.params.id);
       return json(created, { status: 201, headers: { location: req.urlFor('todos.detail', { id: created.id }) } });
     },
@@ -33,11 +33,9 @@ export function todosBlueprint(db: Database): Blueprint {
     },
     async (req) => {
       const { limit = 20, after, done } = req.query;
-      const page = await listTodos(await db.collections(), req.params.id, {
-        limit,
-        after: after ? parseId(after) ?? undefined : undefined,
-        done,
-      });
+      const page = await db.run((c) =>
+        listTodos(c, req.params.id, { limit, after: after ? (parseId(after) ?? undefined) : undefined, done }),
+      );
       if (!page) throw noUser(req.params.id);
       return page;
     },
@@ -47,7 +45,7 @@ export function todosBlueprint(db: Database): Blueprint {
     '/todos/:id',
     { name: 'detail', summary: 'Read a todo', schema: { params: idParams, response: { 200: todo } } },
     async (req) => {
-      const found = await findTodo(await db.collections(), req.params.id);
+      const found = await db.run((c) => findTodo(c, req.params.id));
       if (!found) throw noTodo(req.params.id);
       return found;
     },
@@ -61,7 +59,7 @@ export function todosBlueprint(db: Database): Blueprint {
       schema: { params: idParams, body: todoChanges, response: { 200: todo } },
     },
     async (req) => {
-      const updated = await updateTodo(await db.collections(), req.params.id, { title: req.body.title, done: req.body.done });
+      const updated = await db.run((c) => updateTodo(c, req.params.id, { title: req.body.title, done: req.body.done }));
       if (!updated) throw noTodo(req.params.id);
       return updated;
     },
@@ -71,7 +69,7 @@ export function todosBlueprint(db: Database): Blueprint {
     '/todos/:id',
     { name: 'delete', summary: 'Delete a todo', schema: { params: idParams, response: { 204: {} } } },
     async (req) => {
-      if (!(await deleteTodo(await db.collections(), req.params.id))) throw noTodo(req.params.id);
+      if (!(await db.run((c) => deleteTodo(c, req.params.id)))) throw noTodo(req.params.id);
       return null;
     },
   );

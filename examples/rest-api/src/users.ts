@@ -23,7 +23,7 @@ export function usersBlueprint(db: Database): Blueprint {
       schema: { body: newUser, response: { 201: user } },
     },
     async (req) => {
-      const created = await createUser(await db.collections(), { name: req.body.name, email: req.body.email });
+      const created = await db.run((c) => createUser(c, { name: req.body.name, email: req.body.email }));
       return json(created, { status: 201, headers: { location: req.urlFor('users.detail', { id: created.id }) } });
     },
   );
@@ -37,19 +37,15 @@ export function usersBlueprint(db: Database): Blueprint {
     },
     async (req) => {
       const { limit = 20, after, email } = req.query;
-      return listUsers(await db.collections(), { limit, after: after ? parseId(after) ?? undefined : undefined, email });
+      return db.run((c) => listUsers(c, { limit, after: after ? (parseId(after) ?? undefined) : undefined, email }));
     },
   );
 
-  users.get(
-    '/:id',
-    { name: 'detail', summary: 'Read a user', schema: { params: idParams, response: { 200: user } } },
-    async (req) => {
-      const found = await findUser(await db.collections(), req.params.id);
-      if (!found) throw notFound(req.params.id);
-      return found;
-    },
-  );
+  users.get('/:id', { name: 'detail', summary: 'Read a user', schema: { params: idParams, response: { 200: user } } }, async (req) => {
+    const found = await db.run((c) => findUser(c, req.params.id));
+    if (!found) throw notFound(req.params.id);
+    return found;
+  });
 
   users.patch(
     '/:id',
@@ -60,7 +56,7 @@ export function usersBlueprint(db: Database): Blueprint {
     },
     async (req) => {
       const changes = { name: req.body.name, email: req.body.email };
-      const updated = await updateUser(await db.collections(), req.params.id, changes);
+      const updated = await db.run((c) => updateUser(c, req.params.id, changes));
       if (!updated) throw notFound(req.params.id);
       return updated;
     },
@@ -70,7 +66,7 @@ export function usersBlueprint(db: Database): Blueprint {
     '/:id',
     { name: 'delete', summary: 'Delete a user and their todos', schema: { params: idParams, response: { 204: {} } } },
     async (req) => {
-      if (!(await deleteUser(await db.collections(), req.params.id))) throw notFound(req.params.id);
+      if (!(await db.run((c) => deleteUser(c, req.params.id)))) throw notFound(req.params.id);
       return null;
     },
   );

@@ -52,18 +52,28 @@ describe('Helm chart', () => {
 
   it('renders manifests that validate strictly against the Kubernetes schemas', async () => {
     const { text, manifests } = await render();
-    expect(manifests.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Secret', 'Service']);
+    expect(manifests.map((m) => m.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'Secret',
+      'Service',
+    ]);
     const file = join(scratch, 'rendered.yaml');
     writeFileSync(file, text);
     const { stdout } = await run(kubernetesValidate(), ['--strict', '-k', KUBE_VERSION, file]);
-    expect(stdout.match(/passed for resource/g)).toHaveLength(5);
+    expect(stdout.match(/passed for resource/g)).toHaveLength(6);
   });
 
   it('has validation that catches a misspelt field (the check can fail)', async () => {
     const { text } = await render();
     const file = join(scratch, 'broken.yaml');
     writeFileSync(file, text.replace('readinessProbe:', 'readinessProbes:'));
-    const failure = await run(kubernetesValidate(), ['--strict', '-k', KUBE_VERSION, file]).then(() => null, (e: unknown) => e);
+    const failure = await run(kubernetesValidate(), ['--strict', '-k', KUBE_VERSION, file]).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(String((failure as { stdout?: string } | null)?.stdout)).toContain("'readinessProbes' was unexpected");
   });
 
@@ -106,7 +116,11 @@ describe('Helm chart', () => {
   it('scales on CPU with the HorizontalPodAutoscaler, or runs fixed replicas without it', async () => {
     const { manifests } = await render('autoscaling.maxReplicas=7');
     const hpa = byKind(manifests, 'HorizontalPodAutoscaler')!;
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: byKind(manifests, 'Deployment')!.metadata.name });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: byKind(manifests, 'Deployment')!.metadata.name,
+    });
     expect(hpa.spec.maxReplicas).toBe(7);
     expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
     const fixed = await render('autoscaling.enabled=false', 'replicaCount=3');
@@ -114,8 +128,27 @@ describe('Helm chart', () => {
     expect(byKind(fixed.manifests, 'Deployment')!.spec.replicas).toBe(3);
   });
 
+  it('runs several replicas spread over nodes, with a PodDisruptionBudget and readiness-gated rollouts', async () => {
+    const { manifests } = await render();
+    const deployment = byKind(manifests, 'Deployment')!;
+    const selector = deployment.spec.selector.matchLabels;
+    expect(byKind(manifests, 'HorizontalPodAutoscaler')!.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    const pdb = byKind(manifests, 'PodDisruptionBudget')!;
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector } });
+    const [spread] = deployment.spec.template.spec.topologySpreadConstraints;
+    expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } });
+    expect(deployment.spec.minReadySeconds).toBeGreaterThan(0);
+    expect(deployment.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+
+    const other = await render('podDisruptionBudget.minAvailable=2', 'topologySpread.enabled=false');
+    expect(byKind(other.manifests, 'PodDisruptionBudget')!.spec).toMatchObject({ minAvailable: 2 });
+    expect(byKind(other.manifests, 'Deployment')!.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(byKind((await render('podDisruptionBudget.enabled=false')).manifests, 'PodDisruptionBudget')).toBeUndefined();
+  });
+
   it('rejects bad values through values.schema.json', async () => {
-    for (const bad of ['image.tag=latest', 'workers=0', 'mongodb.database=', 'unknownKey=1']) {
+    for (const bad of ['image.tag=latest', 'workers=0', 'mongodb.database=', 'unknownKey=1', 'podDisruptionBudget.maxUnavailable=0']) {
       await expect(render(bad), bad).rejects.toThrow(/values don't meet the specifications of the schema/);
     }
   });
@@ -151,6 +184,19 @@ describe('nginx config', () => {
     expect(directives).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
     expect(directives).toMatch(/client_max_body_size \d+[km]?;/);
   });
+
+  it("answers nginx's own 413/502/503/504 as problem documents and retries only what is safe to repeat", () => {
+    const directives = conf.replace(/#.*$/gm, '');
+    for (const status of [413, 502, 503, 504]) {
+      expect(directives).toContain(`error_page ${status} @problem_${status};`);
+      const location = new RegExp(`location @problem_${status} \\{([^}]*)\\}`).exec(directives)?.[1] ?? '';
+      expect(location, `location @problem_${status}`).toMatch(/default_type application\/problem\+json;/);
+      expect(location).toMatch(new RegExp(`return ${status} '\\{"type":"about:blank","title":"[^"]+","status":${status},`));
+    }
+    expect(directives).toMatch(/proxy_next_upstream error timeout http_502 http_503;/);
+    expect(directives).not.toMatch(/non_idempotent/);
+    expect(directives).not.toMatch(/proxy_intercept_errors on/);
+  });
 });
 
 /** Dockerfile instructions, with line continuations joined and comments dropped. */
@@ -183,7 +229,9 @@ describe('Dockerfile', () => {
       expect(from).not.toMatch(/:latest\b/);
     }
     expect(runtime.filter((i) => i.op === 'COPY').every((i) => i.args.startsWith('--from='))).toBe(true);
-    expect(stages[0]?.some((i) => i.op === 'RUN' && /npm ci\b/.test(i.args) && /tsc -b/.test(i.args) && /npm prune --omit=dev/.test(i.args))).toBe(true);
+    expect(
+      stages[0]?.some((i) => i.op === 'RUN' && /npm ci\b/.test(i.args) && /tsc -b/.test(i.args) && /npm prune --omit=dev/.test(i.args)),
+    ).toBe(true);
   });
 
   it('runs as a non-root user with a healthcheck on /healthz and the server as its command', () => {

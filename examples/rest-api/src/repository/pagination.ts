@@ -23,10 +23,11 @@ export async function readPage<D extends Document & { _id: ObjectId }, T>(
   filter: Filter<D>,
   { limit, after }: PageRequest,
   toApi: (doc: WithId<D>) => T,
+  options: { maxTimeMS?: number } = {},
 ): Promise<Page<T>> {
   const query = (after ? { $and: [filter, { _id: { $gt: after } }] } : filter) as Filter<D>;
   const docs = await collection
-    .find(query)
+    .find(query, options)
     .sort({ _id: 1 })
     .limit(limit + 1)
     .toArray();

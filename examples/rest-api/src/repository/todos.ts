@@ -1,6 +1,6 @@
 import type { Filter, WithId } from 'mongodb';
 import { ObjectId } from 'mongodb';
-import type { Collections, TodoDocument } from './collections.js';
+import { LIVE_USER, readOptions, type Collections, type TodoDocument } from './collections.js';
 import { parseId } from './ids.js';
 import { readPage, type Page, type PageRequest } from './pagination.js';
 
@@ -30,10 +30,24 @@ function toTodo(doc: WithId<TodoDocument>): Todo {
   };
 }
 
-/** Adds a todo to a user's list; `null` when there is no such user. */
-export async function createTodo({ users, todos }: Collections, userId: string, input: NewTodo): Promise<Todo | null> {
+/** True when the user exists and their deletion has not begun. */
+async function isLiveUser(c: Collections, owner: ObjectId): Promise<boolean> {
+  return (await c.users.findOne({ _id: owner, ...LIVE_USER }, { projection: { _id: 1 }, ...readOptions(c) })) !== null;
+}
+
+/**
+ * Adds a todo to a user's list; `null` when there is no such user (or their deletion has begun).
+ *
+ * Checking the owner before the insert is not enough: `deleteUser` may tombstone the owner and
+ * run its cascade between the check and the insert, and the todo would outlive its owner. So the
+ * owner is checked again *after* the insert. If the owner is still live then, its tombstone (if
+ * any) comes later, and so does the cascade, which removes this todo. If not, the todo is taken
+ * back here. Either way no todo outlives its owner. The same compensation runs when the second
+ * check fails: the client gets an error, so the todo must not stay either.
+ */
+export async function createTodo(c: Collections, userId: string, input: NewTodo): Promise<Todo | null> {
   const owner = parseId(userId);
-  if (!owner || !(await users.findOne({ _id: owner }, { projection: { _id: 1 } }))) return null;
+  if (!owner || !(await isLiveUser(c, owner))) return null;
   const doc: TodoDocument = {
     _id: new ObjectId(),
     userId: owner,
@@ -41,7 +55,18 @@ export async function createTodo({ users, todos }: Collections, userId: string, 
     done: input.done ?? false,
     createdAt: new Date(),
   };
-  await todos.insertOne(doc);
+  await c.todos.insertOne(doc);
+  let live: boolean;
+  try {
+    live = await isLiveUser(c, owner);
+  } catch (error) {
+    await c.todos.deleteOne({ _id: doc._id }).catch(() => {});
+    throw error;
+  }
+  if (!live) {
+    await c.todos.deleteOne({ _id: doc._id });
+    return null;
+  }
   return toTodo(doc);
 }
 
@@ -50,25 +75,21 @@ export interface TodoQuery extends PageRequest {
 }
 
 /** One page of a user's todos; `null` when there is no such user. */
-export async function listTodos(
-  { users, todos }: Collections,
-  userId: string,
-  { done, ...page }: TodoQuery,
-): Promise<Page<Todo> | null> {
+export async function listTodos(c: Collections, userId: string, { done, ...page }: TodoQuery): Promise<Page<Todo> | null> {
   const owner = parseId(userId);
-  if (!owner || !(await users.findOne({ _id: owner }, { projection: { _id: 1 } }))) return null;
+  if (!owner || !(await isLiveUser(c, owner))) return null;
   const filter: Filter<TodoDocument> = done === undefined ? { userId: owner } : { userId: owner, done };
-  return readPage(todos, filter, page, toTodo);
+  return readPage(c.todos, filter, page, toTodo, readOptions(c));
 }
 
-export async function findTodo({ todos }: Collections, id: string): Promise<Todo | null> {
+export async function findTodo(c: Collections, id: string): Promise<Todo | null> {
   const _id = parseId(id);
-  const doc = _id && (await todos.findOne({ _id }));
+  const doc = _id && (await c.todos.findOne({ _id }, readOptions(c)));
   return doc ? toTodo(doc) : null;
 }
 
 /** Applies the given changes; `null` when there is no such todo. */
-export async function updateTodo({ todos }: Collections, id: string, changes: TodoChanges): Promise<Todo | null> {
+export async function updateTodo(c: Collections, id: string, changes: TodoChanges): Promise<Todo | null> {
   const _id = parseId(id);
   if (!_id) return null;
   const set: Partial<TodoDocument> = {};
@@ -77,8 +98,8 @@ export async function updateTodo({ todos }: Collections, id: string, changes: To
   // An empty `$set` is an error in MongoDB; no change is just a read.
   const doc =
     Object.keys(set).length === 0
-      ? await todos.findOne({ _id })
-      : await todos.findOneAndUpdate({ _id }, { $set: set }, { returnDocument: 'after' });
+      ? await c.todos.findOne({ _id }, readOptions(c))
+      : await c.todos.findOneAndUpdate({ _id }, { $set: set }, { returnDocument: 'after', ...readOptions(c) });
   return doc ? toTodo(doc) : null;
 }
 

@@ -1,6 +1,6 @@
 import type { Filter, WithId } from 'mongodb';
 import { ObjectId } from 'mongodb';
-import type { Collections, UserDocument } from './collections.js';
+import { LIVE_USER, readOptions, type Collections, type UserDocument } from './collections.js';
 import { EmailTakenError, isDuplicateKey } from './errors.js';
 import { parseId } from './ids.js';
 import { readPage, type Page, type PageRequest } from './pagination.js';
@@ -44,9 +44,9 @@ export async function createUser({ users }: Collections, input: NewUser): Promis
   return toUser(doc);
 }
 
-export async function findUser({ users }: Collections, id: string): Promise<User | null> {
+export async function findUser(c: Collections, id: string): Promise<User | null> {
   const _id = parseId(id);
-  const doc = _id && (await users.findOne({ _id }));
+  const doc = _id && (await c.users.findOne({ _id, ...LIVE_USER }, readOptions(c)));
   return doc ? toUser(doc) : null;
 }
 
@@ -55,13 +55,13 @@ export interface UserQuery extends PageRequest {
   email?: string | undefined;
 }
 
-export function listUsers({ users }: Collections, { email, ...page }: UserQuery): Promise<Page<User>> {
-  const filter: Filter<UserDocument> = email === undefined ? {} : { emailKey: emailKey(email) };
-  return readPage(users, filter, page, toUser);
+export function listUsers(c: Collections, { email, ...page }: UserQuery): Promise<Page<User>> {
+  const filter: Filter<UserDocument> = email === undefined ? { ...LIVE_USER } : { ...LIVE_USER, emailKey: emailKey(email) };
+  return readPage(c.users, filter, page, toUser, readOptions(c));
 }
 
 /** Applies the given changes; `null` when there is no such user; `EmailTakenError` on a taken email. */
-export async function updateUser({ users }: Collections, id: string, changes: UserChanges): Promise<User | null> {
+export async function updateUser(c: Collections, id: string, changes: UserChanges): Promise<User | null> {
   const _id = parseId(id);
   if (!_id) return null;
   const set: Partial<UserDocument> = {};
@@ -74,8 +74,8 @@ export async function updateUser({ users }: Collections, id: string, changes: Us
     // An empty `$set` is an error in MongoDB; no change is just a read.
     const doc =
       Object.keys(set).length === 0
-        ? await users.findOne({ _id })
-        : await users.findOneAndUpdate({ _id }, { $set: set }, { returnDocument: 'after' });
+        ? await c.users.findOne({ _id, ...LIVE_USER }, readOptions(c))
+        : await c.users.findOneAndUpdate({ _id, ...LIVE_USER }, { $set: set }, { returnDocument: 'after', ...readOptions(c) });
     return doc ? toUser(doc) : null;
   } catch (error) {
     if (isDuplicateKey(error) && changes.email !== undefined) throw new EmailTakenError(changes.email);
@@ -83,12 +83,44 @@ export async function updateUser({ users }: Collections, id: string, changes: Us
   }
 }
 
-/** Deletes a user and their todos; `false` when there was no such user. */
-export async function deleteUser({ users, todos }: Collections, id: string): Promise<boolean> {
+/**
+ * Deletes a user and their todos; `false` when there was no such user.
+ *
+ * In three steps, each a single-document or single-statement write (FerretDB 1.24 has no
+ * multi-document transactions):
+ *   1. the tombstone (`deletingAt`): from here on the user is gone for the API, and `createTodo`
+ *      refuses — or takes back — any todo for them;
+ *   2. the cascade: every todo of the user;
+ *   3. the user document itself.
+ * A delete interrupted after step 1 (a crash, a lost connection) leaves a tombstoned user that
+ * nobody can see: asking again finishes it (204, not 404), and so does `finishInterruptedDeletes`
+ * when a worker starts.
+ */
+export async function deleteUser(c: Collections, id: string): Promise<boolean> {
   const _id = parseId(id);
   if (!_id) return false;
-  const { deletedCount } = await users.deleteOne({ _id });
-  if (deletedCount === 0) return false;
-  await todos.deleteMany({ userId: _id });
+  const { matchedCount } = await c.users.updateOne({ _id, ...LIVE_USER }, { $set: { deletingAt: new Date() } });
+  // Not live: no such user at all (404), or a deletion that began before and may not have finished.
+  if (matchedCount === 0 && !(await c.users.findOne({ _id }, { projection: { _id: 1 }, ...readOptions(c) }))) return false;
+  await cascade(c, _id);
   return true;
+}
+
+async function cascade({ users, todos }: Collections, _id: ObjectId): Promise<void> {
+  await todos.deleteMany({ userId: _id });
+  await users.deleteOne({ _id });
+}
+
+/**
+ * Finishes deletions that began more than `olderThanMs` ago and never completed (their request
+ * died between the tombstone and the end of the cascade). Idempotent; every worker runs it at
+ * start-up. Returns how many it finished.
+ */
+export async function finishInterruptedDeletes(c: Collections, olderThanMs = 60_000): Promise<number> {
+  const stale = await c.users
+    .find({ deletingAt: { $lte: new Date(Date.now() - olderThanMs) } }, { projection: { _id: 1 }, ...readOptions(c) })
+    .limit(1000)
+    .toArray();
+  for (const { _id } of stale) await cascade(c, _id);
+  return stale.length;
 }
