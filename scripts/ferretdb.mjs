@@ -1,191 +1,22 @@
 #!/usr/bin/env node
-// The embedded default database: FerretDB 1.24 (MongoDB wire protocol, SQLite backend) on a
-// free loopback port. One entry point for `npm start`, the tests' global setup and CI:
+// The embedded FerretDB of this repository (`npm start`, the tests' global setup, provisioning):
+// the very launcher `carafe new --mongo` gives a project, whose one home is
+// packages/server/templates/mongo/scripts/ (with install-ferretdb.sh and go-build-module.sh), run
+// for this repository's root, so the build lands in .tools/bin/ferretdb here.
 //
-//   node scripts/ferretdb.mjs install            build .tools/bin/ferretdb if missing
-//   node scripts/ferretdb.mjs start [--data DIR] [--port N]
-//                                                run in the foreground, print the URI
-//
-// or, from code: `const { uri, stop } = await startFerretDB({ dataDir, port })`.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+//   node scripts/ferretdb.mjs install | start [--data DIR] [--port N]
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as launcher from '../packages/server/templates/mongo/scripts/ferretdb.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const FERRETDB_BIN = join(ROOT, '.tools', 'bin', 'ferretdb');
-const INSTALL_SCRIPT = join(ROOT, 'scripts', 'install-ferretdb.sh');
-const LOG_TAIL_LINES = 40;
 
-/** Builds FerretDB into .tools/bin when it is not there yet (install-ferretdb.sh reuses a build). */
-export function ensureFerretDB() {
-  if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
-  const result = spawnSync('bash', [INSTALL_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0 || !existsSync(FERRETDB_BIN)) {
-    throw new Error(`ferretdb: ${INSTALL_SCRIPT} failed (exit ${result.status}); FerretDB is not available`);
-  }
-  return FERRETDB_BIN;
-}
-
-/** Asks the kernel for a free loopback port. Another process may take it before FerretDB does; start retries. */
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Tries one MongoDB `ping`; true when the server answered. */
-async function ping(uri) {
-  // Imported here so `install` works before `npm ci` (provisioning runs first on a fresh machine).
-  const { MongoClient } = await import('mongodb');
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
-  try {
-    await client.db('admin').command({ ping: 1 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.close().catch(() => {});
-  }
-}
-
-/**
- * Starts FerretDB and resolves once it answers a `ping`.
- *
- * @param {{ dataDir?: string, port?: number, timeoutMs?: number, detached?: boolean }} [options]
- *   `dataDir`: where SQLite files live (default: a new temporary directory, removed by `stop()`);
- *   `port`: the loopback port (default: a free one);
- *   `detached`: run FerretDB in its own process group, so a terminal's Ctrl-C reaches only the
- *   caller, which then stops FerretDB after its own clients have drained.
- * @returns {Promise<{ uri: string, port: number, dataDir: string, pid: number, stop: () => Promise<void>,
- *   exited: Promise<{ code: number | null, signal: string | null }> }>}
- */
-export async function startFerretDB(options = {}) {
-  ensureFerretDB();
-  const attempts = options.port ? 1 : 3;
-  let lastError;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      return await startOnce(options);
-    } catch (error) {
-      lastError = error;
-      // Only a lost race for the port is worth another try.
-      if (!/address already in use/i.test(String(error))) break;
-    }
-  }
-  throw lastError;
-}
-
-async function startOnce({ dataDir, port, timeoutMs = 30_000, detached = false }) {
-  const temporary = !dataDir;
-  const dir = dataDir ? resolve(dataDir) : mkdtempSync(join(tmpdir(), 'carafe-ferretdb-'));
-  mkdirSync(dir, { recursive: true });
-  const listenPort = port ?? (await freePort());
-  const child = spawn(
-    FERRETDB_BIN,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--state-dir=${dir}`,
-      `--listen-addr=127.0.0.1:${listenPort}`,
-      '--telemetry=disable',
-      '--debug-addr=-',
-      '--log-level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached },
-  );
-
-  const log = [];
-  const keepLog = (data) => {
-    log.push(...String(data).split('\n').filter(Boolean));
-    if (log.length > LOG_TAIL_LINES) log.splice(0, log.length - LOG_TAIL_LINES);
-  };
-  child.stdout.on('data', keepLog);
-  child.stderr.on('data', keepLog);
-  let exited = null;
-  const exitedPromise = new Promise((r) => child.once('exit', (code, signal) => r((exited = { code, signal }))));
-  const removeDir = () => {
-    if (temporary) rmSync(dir, { recursive: true, force: true });
-  };
-
-  const uri = `mongodb://127.0.0.1:${listenPort}/`;
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ping(uri))) {
-    if (exited || Date.now() > deadline) {
-      if (!exited) child.kill('SIGKILL');
-      await exitedPromise;
-      removeDir();
-      const why = exited.code !== null && !exited.signal ? `exited with code ${exited.code}` : `did not answer a ping within ${timeoutMs} ms`;
-      throw new Error(`ferretdb: FerretDB on 127.0.0.1:${listenPort} ${why}. Last log lines:\n${log.join('\n') || '(none)'}`);
-    }
-    await sleep(100);
-  }
-
-  let stopping;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exitedPromise;
-        clearTimeout(killer);
-      }
-      removeDir();
-    })());
-  return { uri, port: listenPort, dataDir: dir, pid: child.pid, stop, exited: exitedPromise };
-}
-
-function parseArgs(argv) {
-  const options = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--data') options.dataDir = argv[++i];
-    else if (arg === '--port') options.port = Number(argv[++i]);
-    else throw new Error(`ferretdb: unknown option ${arg}`);
-  }
-  return options;
-}
-
-async function main([command, ...rest]) {
-  if (command === 'install') {
-    // install-ferretdb.sh itself reuses a build of the right version, and replaces any other.
-    const result = spawnSync('bash', [INSTALL_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (result.status !== 0) throw new Error(`ferretdb: ${INSTALL_SCRIPT} failed (exit ${result.status})`);
-    console.log(FERRETDB_BIN);
-    return;
-  }
-  if (command === 'start') {
-    const server = await startFerretDB(parseArgs(rest));
-    console.log(`FerretDB listening: MONGODB_URI=${server.uri} (data in ${server.dataDir})`);
-    let stopping = false;
-    const shutdown = () => {
-      stopping = true;
-      void server.stop().then(() => process.exit(0));
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-    const { code } = await server.exited;
-    if (stopping) return;
-    console.error(`ferretdb: FerretDB exited unexpectedly (code ${code})`);
-    process.exit(1);
-  }
-  console.error('usage: node scripts/ferretdb.mjs install | start [--data DIR] [--port N]');
-  process.exit(2);
-}
+export const FERRETDB_BIN = launcher.ferretdbBinary(ROOT);
+export const freePort = launcher.freePort;
+export const ensureFerretDB = () => launcher.ensureFerretDB({ root: ROOT });
+/** {@link launcher.startFerretDB} for this repository. */
+export const startFerretDB = (options = {}) => launcher.startFerretDB({ ...options, root: ROOT });
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).catch((error) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+  launcher.runAsCommand(process.argv.slice(2), { root: ROOT });
 }

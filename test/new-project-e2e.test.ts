@@ -1,127 +1,41 @@
 /**
- * `carafe new` end to end, the way a newcomer uses it: the real CLI generates a project in a
- * temporary directory outside the repository, `npm install` installs it (from this checkout's
- * packages and the npm cache), then the project's own `npm test` passes and `npm start` serves
- * /healthz on the PORT it is given. The --mongo variant runs its tests against the embedded
- * FerretDB it starts itself, and serves from MongoDB with several workers.
+ * `carafe new` end to end from this checkout, the way a contributor uses it: the real CLI generates a
+ * project in a temporary directory outside the repository, `npm install` installs it (from this
+ * checkout's packages and the npm cache), then the project's own `npm test` type-checks and passes,
+ * `npm start` serves /healthz and /openapi.json on the PORT it is given, and `npm run dev` reloads
+ * once per edit that compiles and never after one that does not. The --mongo variant runs against the
+ * MONGODB_URI it is given (its embedded FerretDB is exercised from the packed package, in
+ * packages-e2e.test.ts).
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { expectSuccess, npmInstall, npmServe, output, projectEnv, run, stopAllServing, stopGroup } from './setup/projects.js';
 
 const REPO = join(import.meta.dirname, '..');
 const CLI = join(REPO, 'packages', 'server', 'dist', 'cli.js');
-const FERRETDB = join(REPO, '.tools', 'bin', 'ferretdb');
-/** Per command; the whole file stays under two minutes even when every step is slow. */
-const STEP_TIMEOUT_MS = 45_000;
-const TEST_TIMEOUT_MS = 58_000;
+const TEST_TIMEOUT_MS = 90_000;
 
 const scratch = mkdtempSync(join(tmpdir(), 'carafe-new-project-e2e-'));
-const started: ChildProcess[] = [];
 
-/**
- * The environment for the generated project's commands: ours without what would make npm or
- * vitest think they are nested in this repository's run (npm_config_* would redirect npm).
- */
-function projectEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|VITEST|TINYPOOL)/i.test(key) || ['NODE_ENV', 'MONGODB_URI', 'FORCE_COLOR'].includes(key)) continue;
-    env[key] = value;
-  }
-  env.NO_COLOR = '1';
-  for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
-  return env;
-}
-
-function run(command: string, args: string[], cwd: string, env = projectEnv()): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS, killSignal: 'SIGKILL' });
-}
-
-const output = (result: SpawnSyncReturns<string>) =>
-  `exit ${result.status}${result.signal ? ` (${result.signal})` : ''}${result.error ? ` ${result.error.message}` : ''}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
-
-function expectSuccess(result: SpawnSyncReturns<string>): void {
-  if (result.status !== 0) throw new Error(`command failed: ${output(result)}`);
-}
-
-function carafeNew(...args: string[]): SpawnSyncReturns<string> {
-  return run(process.execPath, [CLI, 'new', ...args], scratch);
-}
-
-function npmInstall(dir: string): void {
-  expectSuccess(run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], dir));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** `npm start` in its own process group, so the whole tree (npm, sh, arbiter, workers) can be stopped. */
-async function npmStart(dir: string, env: NodeJS.ProcessEnv): Promise<{ base: string; log: () => string }> {
-  const port = await freePort();
-  const child = spawn('npm', ['start'], { cwd: dir, env: { ...env, PORT: String(port) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  let log = '';
-  child.stdout!.on('data', (chunk) => (log += chunk));
-  child.stderr!.on('data', (chunk) => (log += chunk));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${log}`);
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return { base, log: () => log };
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`/healthz did not answer 200 within 30 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Stops a process group: SIGTERM, then SIGKILL if it is still there after a few seconds. */
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  signalGroup('SIGTERM');
-  const killer = setTimeout(() => signalGroup('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
-}
+const carafeNew = (...args: string[]) => run(process.execPath, [CLI, 'new', ...args], scratch);
+const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b), as npm test does`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build), as npm test does`);
 });
 
 afterAll(async () => {
-  await Promise.all(started.map(stopGroup));
+  await stopAllServing();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('carafe new (default: in-memory notes)', () => {
   const dir = join(scratch, 'my-api');
 
-  it('generates a project that installs, passes its own tests and serves /healthz on PORT', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const created = carafeNew(dir);
-    expectSuccess(created);
+  it('generates a project that installs, type-checks, passes its own tests and serves on PORT', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const created = expectSuccess(carafeNew(dir));
     expect(created.stdout).toContain(`Created my-api in ${dir}`);
     expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies['@carafe/core']).toBe(
       `file:${join(REPO, 'packages', 'core')}`,
@@ -129,13 +43,16 @@ describe('carafe new (default: in-memory notes)', () => {
 
     npmInstall(dir);
 
-    const tested = run('npm', ['test'], dir);
-    expectSuccess(tested);
-    expect(tested.stdout).toMatch(/Tests\s+4 passed/);
+    const tested = expectSuccess(run('npm', ['test'], dir));
+    expect(tested.stdout).toContain('> tsc -p .');
+    expect(tested.stdout).toMatch(/Tests\s+5 passed/);
 
-    const { base, log } = await npmStart(dir, projectEnv());
-    const health = await fetch(`${base}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    const server = await npmServe(dir, ['start'], projectEnv());
+    const { base, log } = server;
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(openapi.openapi).toMatch(/^3\.1\./);
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/notes', '/notes/{id}']));
     const created201 = await fetch(`${base}/notes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -149,6 +66,76 @@ describe('carafe new (default: in-memory notes)', () => {
     expect(invalid.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     // The access log from carafe.config.js.
     await expect.poll(log, { timeout: 5_000 }).toMatch(/"GET \/healthz HTTP\/1\.1" 200/);
+    await stopGroup(server);
+  });
+
+  it('npm test fails on a type error in a test file, before vitest runs', { timeout: TEST_TIMEOUT_MS }, () => {
+    const extra = join(dir, 'test', 'typo.test.ts');
+    writeFileSync(extra, "import { it } from 'vitest';\nconst wrong: number = 'not a number';\nit('runs', () => void wrong);\n");
+    try {
+      const tested = run('npm', ['test'], dir);
+      expect(tested.status, output(tested)).not.toBe(0);
+      expect(tested.stdout).toMatch(/test\/typo\.test\.ts\(2,7\): error TS2322/);
+      expect(tested.stdout).not.toMatch(/Tests\s+\d+ passed/);
+    } finally {
+      rmSync(extra);
+    }
+  });
+
+  it('npm run dev reloads once per edit that compiles, never after one that does not, and stops cleanly', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const appFile = join(dir, 'src', 'app.ts');
+    const original = readFileSync(appFile, 'utf8');
+    const withVersion = (version: number, extra = '') => `${original}\napp.get('/version', () => ({ version: ${version} }));\n${extra}`;
+    // What GET /version answers: the version, or the status; undefined while no answer comes.
+    const version = async (base: string) => {
+      const res = await fetch(`${base}/version`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      if (!res) return undefined;
+      return res.status === 200 ? ((await res.json()) as { version: number }).version : res.status;
+    };
+    const reloads = (log: string) => count(log, /Handling signal: hup/);
+    const settle = () => new Promise((r) => setTimeout(r, 1_500));
+
+    const dev = await npmServe(dir, ['run', 'dev'], projectEnv());
+    try {
+      expect(await version(dev.base)).toBe(404);
+
+      // An edit that compiles: one reload, and the new code answers.
+      writeFileSync(appFile, withVersion(1));
+      await expect.poll(() => version(dev.base), { timeout: 20_000 }).toBe(1);
+      await settle();
+      expect(reloads(dev.log()), dev.log()).toBe(1);
+
+      // An edit with a type error: the errors are printed, nothing reloads, the last good code keeps answering.
+      writeFileSync(appFile, withVersion(2, "const broken: number = 'not a number';\n"));
+      await expect.poll(dev.log, { timeout: 20_000 }).toMatch(/watch: compile failed/);
+      expect(dev.log()).toMatch(/src\/app\.ts\(\d+,7\): error TS2322/);
+      await settle();
+      expect(reloads(dev.log()), dev.log()).toBe(1);
+      expect(await version(dev.base)).toBe(1);
+
+      // Fixed: exactly one more reload.
+      writeFileSync(appFile, withVersion(3));
+      await expect.poll(() => version(dev.base), { timeout: 20_000 }).toBe(3);
+      await settle();
+      expect(reloads(dev.log()), dev.log()).toBe(2);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- npm run dev printed:\n${dev.log()}`);
+    } finally {
+      writeFileSync(appFile, original);
+    }
+
+    // SIGTERM to the whole tree, as a supervisor would: a graceful stop, without EPIPE.
+    await stopGroup(dev, 'SIGTERM');
+    expect(dev.log()).toContain('Shutting down: arbiter (exit 0)');
+    expect(dev.log()).not.toMatch(/EPIPE/);
+
+    // Ctrl-C in a terminal: SIGINT to the foreground process group.
+    const again = await npmServe(dir, ['run', 'dev'], projectEnv());
+    await stopGroup(again, 'SIGINT');
+    expect(again.log()).toContain('Shutting down: arbiter (exit 0)');
+    expect(again.log()).not.toMatch(/EPIPE|\bError:/);
   });
 
   it('refuses to write into the now non-empty directory without --force', () => {
@@ -164,25 +151,22 @@ describe('carafe new (default: in-memory notes)', () => {
 describe('carafe new --mongo', () => {
   const dir = join(scratch, 'mongo-api');
 
-  it('runs its tests on the embedded FerretDB and serves notes from MongoDB across workers', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('passes its tests and serves notes from the MongoDB it is given, across workers', { timeout: TEST_TIMEOUT_MS }, async () => {
     expectSuccess(carafeNew(dir, '--mongo'));
+    for (const script of ['ferretdb.mjs', 'install-ferretdb.sh', 'go-build-module.sh', 'with-mongodb.mjs']) {
+      expect(existsSync(join(dir, 'scripts', script)), script).toBe(true);
+    }
     npmInstall(dir);
 
-    // The project would build FerretDB into its own .tools/bin with Go on first use; lend it the
-    // repository's build instead of spending minutes on that here.
-    if (!existsSync(FERRETDB)) throw new Error(`${FERRETDB} is missing: run bash scripts/install-ferretdb.sh`);
-    mkdirSync(join(dir, '.tools', 'bin'), { recursive: true });
-    symlinkSync(FERRETDB, join(dir, '.tools', 'bin', 'ferretdb'));
+    // With MONGODB_URI set, scripts/with-mongodb.mjs runs vitest against it and starts nothing.
+    const env = projectEnv({ MONGODB_URI: inject('mongodbUri') });
+    const tested = expectSuccess(run('npm', ['test'], dir, { env }));
+    expect(tested.stdout).toMatch(/Tests\s+5 passed/);
+    expect(tested.stderr).not.toContain('embedded FerretDB');
 
-    // No MONGODB_URI: scripts/with-mongodb.mjs starts FerretDB around vitest.
-    const tested = run('npm', ['test'], dir);
-    expectSuccess(tested);
-    expect(tested.stdout).toMatch(/Tests\s+4 passed/);
-    expect(tested.stderr).toMatch(/with-mongodb: embedded FerretDB at mongodb:\/\/127\.0\.0\.1:\d+/);
-
-    // Served by two workers, against the test run's MongoDB-compatible server.
-    const { base } = await npmStart(dir, projectEnv({ MONGODB_URI: inject('mongodbUri'), MONGODB_DB: `new_project_${process.pid}` }));
-    const created = await fetch(`${base}/notes`, {
+    // Served by two workers.
+    const server = await npmServe(dir, ['start'], { ...env, MONGODB_DB: `new_project_${process.pid}` });
+    const created = await fetch(`${server.base}/notes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: 'stored' }),
@@ -192,7 +176,8 @@ describe('carafe new --mongo', () => {
     expect(note.id).toMatch(/^[0-9a-f]{24}$/);
     // Whichever worker answers, the note is there.
     for (let i = 0; i < 4; i++) {
-      expect(await (await fetch(`${base}/notes/${note.id}`)).json()).toMatchObject({ id: note.id, title: 'stored' });
+      expect(await (await fetch(`${server.base}/notes/${note.id}`)).json()).toMatchObject({ id: note.id, title: 'stored' });
     }
+    await stopGroup(server);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEV_DEPENDENCIES, MONGODB_DRIVER } from '../packages/server/src/new-project/manifest.js';
 import { databaseName, fill, generate, NewProjectError } from '../packages/server/src/new-project/generate.js';
-import { runNew } from '../packages/server/src/new-project/index.js';
+import { newProject, runNew } from '../packages/server/src/new-project/index.js';
 import { packageNameProblem } from '../packages/server/src/new-project/package-name.js';
 import { carafeDependencies, locateCarafe } from '../packages/server/src/new-project/source.js';
 
@@ -19,14 +19,28 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = () => join(scratch, `project-${++counter}`);
 
-/** Runs `carafe new` in-process and captures what it printed. */
+/** The embedded FerretDB's scripts: one home, in the --mongo template. */
+const FERRETDB_SCRIPTS = ['ferretdb.mjs', 'install-ferretdb.sh', 'go-build-module.sh'];
+const MONGO_SCRIPTS_DIR = join(REPO, 'packages/server/templates/mongo/scripts');
+
+/** Runs `carafe new` (or another command name for the same generator) in-process and captures what it printed. */
 async function carafeNew(...argv: string[]) {
+  return generatorRun(argv);
+}
+
+async function generatorRun(argv: string[], options?: { command: string }) {
   let stdout = '';
   let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
   try {
-    const code = await runNew(argv);
+    const code = await runNew(argv, options);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();
@@ -114,16 +128,40 @@ describe('carafe new', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('npm install');
     const project = join(dir, 'notes-api');
-    for (const file of ['.gitignore', 'README.md', 'carafe.config.js', 'tsconfig.json', 'src/app.ts', 'src/notes.ts',
-      'src/repository.ts', 'test/app.test.ts', 'scripts/watch.mjs']) {
+    for (const file of [
+      '.gitignore',
+      'README.md',
+      'carafe.config.js',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src/app.ts',
+      'src/notes.ts',
+      'src/repository.ts',
+      'test/app.test.ts',
+      'scripts/watch.mjs',
+    ]) {
       expect(existsSync(join(project, file)), file).toBe(true);
     }
     const manifest = readJson(join(project, 'package.json'));
     expect(manifest.name).toBe('notes-api');
-    expect(Object.keys(manifest.scripts).sort()).toEqual(['build', 'dev', 'start', 'test']);
-    expect(manifest.scripts.dev).toContain('--reload');
+    expect(manifest.scripts).toEqual({
+      build: 'tsc -p tsconfig.build.json',
+      typecheck: 'tsc -p .',
+      start: 'npm run build && carafe serve dist/app.js',
+      // watch.mjs reloads the server itself (SIGHUP after a compile that succeeded), so no --reload.
+      dev: 'node scripts/watch.mjs carafe serve dist/app.js',
+      test: 'npm run typecheck && vitest run',
+    });
     expect(manifest.dependencies).not.toHaveProperty('mongodb');
-    expect(existsSync(join(project, 'scripts/ferretdb.mjs'))).toBe(false);
+    for (const script of FERRETDB_SCRIPTS) expect(existsSync(join(project, 'scripts', script)), script).toBe(false);
+    // The type-check covers the tests; the build compiles src/ alone, and keeps dist/ on a compile error.
+    expect(readJson(join(project, 'tsconfig.json')).include).toEqual(['src', 'test', '*.ts']);
+    expect(readJson(join(project, 'tsconfig.build.json'))).toMatchObject({
+      extends: './tsconfig.json',
+      compilerOptions: { noEmit: false, noEmitOnError: true, rootDir: 'src', outDir: 'dist' },
+      include: ['src'],
+    });
+    expect(readFileSync(join(project, 'src/app.ts'), 'utf8')).toContain("app.get('/openapi.json'");
     const readme = readFileSync(join(project, 'README.md'), 'utf8');
     expect(readme).toMatch(/^# notes-api$/m);
     expect(readme).toContain('npm install');
@@ -138,10 +176,12 @@ describe('carafe new', () => {
     const manifest = readJson(join(dir, 'package.json'));
     expect(manifest.name).toBe('@acme/notes');
     expect(manifest.dependencies.mongodb).toBe(MONGODB_DRIVER);
-    expect(manifest.scripts.test).toBe('node scripts/with-mongodb.mjs vitest run');
-    for (const script of ['ferretdb.mjs', 'install-ferretdb.sh']) {
-      expect(readFileSync(join(dir, 'scripts', script), 'utf8')).toBe(readFileSync(join(REPO, 'scripts', script), 'utf8'));
+    expect(manifest.scripts.test).toBe('npm run typecheck && node scripts/with-mongodb.mjs vitest run');
+    // Every script the embedded FerretDB needs, as the template has them (install-ferretdb.sh runs go-build-module.sh).
+    for (const script of FERRETDB_SCRIPTS) {
+      expect(readFileSync(join(dir, 'scripts', script), 'utf8'), script).toBe(readFileSync(join(MONGO_SCRIPTS_DIR, script), 'utf8'));
     }
+    expect(readFileSync(join(dir, 'scripts/install-ferretdb.sh'), 'utf8')).toContain('"$HERE/go-build-module.sh"');
     const repository = readFileSync(join(dir, 'src/repository.ts'), 'utf8');
     expect(repository).toContain("from 'mongodb'");
     expect(repository).toContain("process.env.MONGODB_DB || 'notes'");
@@ -189,10 +229,47 @@ describe('carafe new', () => {
     expect(help.stdout).toContain('--mongo');
   });
 
-  it('fails before writing when a published package lacks the FerretDB scripts', () => {
+  it('gives an installed package the same --mongo scripts: they ship inside it, in templates/', () => {
     const source = { kind: 'registry', version: '1.0.0' } as const;
-    expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(NewProjectError);
-    expect(() => generate({ dir, name: 'x', mongo: true, force: false, source })).toThrow(/vendor\/ferretdb\/ferretdb\.mjs is missing/);
+    const written = generate({ dir, name: 'x', mongo: true, force: false, source });
+    expect(written).toEqual(expect.arrayContaining(FERRETDB_SCRIPTS.map((script) => `scripts/${script}`)));
+    expect(readJson(join(REPO, 'packages/server/package.json')).files).toContain('templates');
+    expect(readJson(join(dir, 'package.json')).dependencies['@carafe/server']).toBe('^1.0.0');
+  });
+});
+
+describe('one home for the embedded FerretDB scripts', () => {
+  it("the repository runs the template's launcher rather than a copy of its own", () => {
+    for (const script of FERRETDB_SCRIPTS.filter((name) => name !== 'ferretdb.mjs')) {
+      expect(existsSync(join(REPO, 'scripts', script)), `scripts/${script}`).toBe(false);
+    }
+    expect(readFileSync(join(REPO, 'scripts/ferretdb.mjs'), 'utf8')).toContain(
+      "from '../packages/server/templates/mongo/scripts/ferretdb.mjs'",
+    );
+  });
+});
+
+describe('newProject and runNew as an API', () => {
+  afterEach(() => rmSync(join(scratch, 'api'), { recursive: true, force: true }));
+
+  it('newProject writes a project and says what it wrote and from where', () => {
+    const project = newProject({ dir: join(scratch, 'api', 'from-code'), mongo: true });
+    expect(project).toMatchObject({ name: 'from-code', mongo: true, source: { kind: 'checkout', repo: REPO } });
+    expect(project.files).toContain('scripts/go-build-module.sh');
+    expect(readJson(join(project.dir, 'package.json')).name).toBe('from-code');
+  });
+
+  it('newProject refuses an invalid name before writing anything', () => {
+    const dir = join(scratch, 'api', 'Bad Name');
+    expect(() => newProject({ dir })).toThrow(NewProjectError);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('runNew speaks as the command that runs it', async () => {
+    const help = await generatorRun(['--help'], { command: 'create-carafe' });
+    expect(help.stdout).toMatch(/^usage: create-carafe DIR/);
+    const refused = await generatorRun([], { command: 'create-carafe' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^create-carafe: missing the target directory/);
   });
 });

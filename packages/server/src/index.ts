@@ -1,6 +1,6 @@
 /**
  * @carafe/server: the pre-fork server for TSGI applications (run it with `carafe serve`),
- * and the TSGI middleware a deployment needs, each usable on its own.
+ * the TSGI middleware a deployment needs, each usable on its own, and the project generator.
  */
 export { proxyFix, trustTest, type ProxyFixOptions, type ProxyFixOriginal } from './middleware/proxy-fix.js';
 export { requestId, type RequestIdOptions } from './middleware/request-id.js';
@@ -20,3 +20,12 @@ export {
 export { SETTINGS, type Settings, type SettingSpec, type LogLevel } from './settings.js';
 export { compileAccessLogFormat, ACCESS_LOG_FORMATS } from './logging.js';
 export { ExitCode } from './exit-codes.js';
+// The project generator (`carafe new`), for create-carafe and other tools.
+export {
+  newProject,
+  runNew,
+  NewProjectError,
+  type NewProjectRequest,
+  type NewProject,
+  type CarafeSource,
+} from './new-project/index.js';

@@ -1,10 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { manifest } from './manifest.js';
-import { ferretdbScriptsDir, FERRETDB_SCRIPTS, SERVER_ROOT, type CarafeSource } from './source.js';
+import { SERVER_ROOT, type CarafeSource } from './source.js';
 
-/** The project templates: `default/` is every project, `mongo/` is laid over it by `--mongo`. */
+/**
+ * The project templates: `default/` is every project, `mongo/` is laid over it by `--mongo` (its
+ * scripts/ holds the embedded FerretDB's launcher, which the Carafe repository itself runs too).
+ */
 export const TEMPLATES_DIR = join(SERVER_ROOT, 'templates');
 
 /** What to generate and where. */
@@ -78,7 +81,12 @@ export function fill(text: string, { text: values, flags }: TemplateValues, file
 
 /** The database name a `--mongo` project uses by default: its package name without scope, as an identifier. */
 export function databaseName(name: string): string {
-  return name.replace(/^@[^/]+\//, '').replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'app';
+  return (
+    name
+      .replace(/^@[^/]+\//, '')
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'app'
+  );
 }
 
 function checkTarget(dir: string, force: boolean): void {
@@ -94,8 +102,7 @@ function checkTarget(dir: string, force: boolean): void {
 
 /**
  * Writes a new project into `options.dir` and returns the paths written, relative to it.
- * Everything that could refuse (a non-empty directory, missing FerretDB scripts) is checked
- * before the first file is written.
+ * Everything that could refuse (a non-empty directory) is checked before the first file is written.
  */
 export function generate(options: NewProjectOptions): string[] {
   const { dir, name, mongo, source } = options;
@@ -103,27 +110,16 @@ export function generate(options: NewProjectOptions): string[] {
 
   const files = listTemplates(join(TEMPLATES_DIR, 'default'));
   if (mongo) listTemplates(join(TEMPLATES_DIR, 'mongo'), files);
-  const copies = new Map<string, string>();
-  if (mongo) {
-    const scriptsDir = ferretdbScriptsDir(source);
-    for (const script of FERRETDB_SCRIPTS) {
-      const from = join(scriptsDir, script);
-      if (!existsSync(from)) throw new NewProjectError(`cannot add the embedded FerretDB: ${from} is missing`, ExitCode.ERROR);
-      copies.set(`scripts/${script}`, from);
-    }
-  }
 
   const values: TemplateValues = { text: { name, dbName: databaseName(name) }, flags: { mongo } };
   const written: string[] = [];
-  const write = (path: string, content: string | { copyOf: string }): void => {
+  const write = (path: string, content: string): void => {
     const target = join(dir, path);
     mkdirSync(dirname(target), { recursive: true });
-    if (typeof content === 'string') writeFileSync(target, content);
-    else copyFileSync(content.copyOf, target);
+    writeFileSync(target, content);
     written.push(path);
   };
   for (const [path, template] of files) write(outputName(path), fill(readFileSync(template, 'utf8'), values, path));
-  for (const [path, from] of copies) write(path, { copyOf: from });
   write('package.json', `${JSON.stringify(manifest(name, mongo, source), null, 2)}\n`);
   return written.sort();
 }

@@ -18,20 +18,26 @@ const FERRETDB_DATA = '.data/ferretdb';
 const sorted = (record: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 
-/** The npm scripts: `build` compiles, `start` builds and serves, `dev` recompiles and reloads, `test` runs vitest. */
+/**
+ * The npm scripts: `build` compiles src/, `typecheck` checks src/ and test/, `start` builds and
+ * serves, `dev` recompiles on every change and reloads the server after each successful compile,
+ * `test` type-checks and runs vitest.
+ */
 function scripts(mongo: boolean): Record<string, string> {
   const serve = 'carafe serve dist/app.js';
-  const dev = `node scripts/watch.mjs ${serve} --reload`;
+  // scripts/watch.mjs sends the server SIGHUP itself, after a compile that succeeded: no --reload.
+  const dev = `node scripts/watch.mjs ${serve}`;
+  const common = { build: 'tsc -p tsconfig.build.json', typecheck: 'tsc -p .' };
   if (!mongo) {
-    return { build: 'tsc -p .', start: `npm run build && ${serve}`, dev, test: 'vitest run' };
+    return { ...common, start: `npm run build && ${serve}`, dev, test: 'npm run typecheck && vitest run' };
   }
   // Without MONGODB_URI, with-mongodb.mjs starts the embedded FerretDB around the command.
   const withMongo = 'node scripts/with-mongodb.mjs';
   return {
-    build: 'tsc -p .',
+    ...common,
     start: `npm run build && ${withMongo} --data ${FERRETDB_DATA} ${serve}`,
     dev: `${withMongo} --data ${FERRETDB_DATA} ${dev}`,
-    test: `${withMongo} vitest run`,
+    test: `npm run typecheck && ${withMongo} vitest run`,
   };
 }
 

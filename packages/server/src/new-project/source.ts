@@ -13,9 +13,7 @@ export const CARAFE_PACKAGES = ['gateway', 'core', 'server'] as const;
  * a source checkout of the Carafe repository (nothing published needed: `file:` links to its
  * packages) or an install from the registry (the published versions).
  */
-export type CarafeSource =
-  | { kind: 'checkout'; repo: string; version: string }
-  | { kind: 'registry'; version: string };
+export type CarafeSource = { kind: 'checkout'; repo: string; version: string } | { kind: 'registry'; version: string };
 
 function readVersion(packageJson: string): string {
   return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
@@ -35,16 +33,16 @@ export function locateCarafe(serverRoot: string = SERVER_ROOT): CarafeSource {
   const packagesDir = dirname(serverRoot);
   const repo = dirname(packagesDir);
   const inCheckout =
-    basename(packagesDir) === 'packages' &&
-    CARAFE_PACKAGES.every((name) => isPackage(join(packagesDir, name), `@carafe/${name}`));
+    basename(packagesDir) === 'packages' && CARAFE_PACKAGES.every((name) => isPackage(join(packagesDir, name), `@carafe/${name}`));
   return inCheckout ? { kind: 'checkout', repo, version } : { kind: 'registry', version };
 }
 
 /**
  * The dependency specifiers for the Carafe packages. From a checkout: absolute `file:` paths, so
- * the project works wherever it is written. `@carafe/gateway` is listed even though the project
- * imports it only in tests, because core and server depend on it by version and npm must
- * resolve that to the checkout too instead of asking the registry.
+ * the project works wherever it is written. Installed: `^` the running server's version, which is
+ * every Carafe package's version (they are released together). `@carafe/gateway` is listed even
+ * though the project imports it only in tests, because core and server depend on it by version and
+ * npm must resolve that to the checkout too instead of asking the registry.
  */
 export function carafeDependencies(source: CarafeSource): Record<string, string> {
   const entries = CARAFE_PACKAGES.map((name) => [
@@ -58,15 +56,4 @@ export function carafeDependencies(source: CarafeSource): Record<string, string>
 export function unbuiltPackages(source: CarafeSource): string[] {
   if (source.kind !== 'checkout') return [];
   return CARAFE_PACKAGES.filter((name) => !existsSync(join(source.repo, 'packages', name, 'dist', 'index.js')));
-}
-
-/** The embedded-FerretDB launcher scripts a `--mongo` project gets. */
-export const FERRETDB_SCRIPTS = ['ferretdb.mjs', 'install-ferretdb.sh'] as const;
-
-/**
- * The directory holding {@link FERRETDB_SCRIPTS}: the repository's `scripts/` in a checkout (one
- * copy of that logic in the tree), or `vendor/ferretdb/` which a published package carries.
- */
-export function ferretdbScriptsDir(source: CarafeSource, serverRoot: string = SERVER_ROOT): string {
-  return source.kind === 'checkout' ? join(source.repo, 'scripts') : join(serverRoot, 'vendor', 'ferretdb');
 }

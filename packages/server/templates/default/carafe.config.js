@@ -1,5 +1,6 @@
 // Settings for `carafe serve` (it reads ./carafe.config.js by itself). Command-line flags and
-// CARAFE_* environment variables override them; `npx carafe serve --help` lists every setting.
+// CARAFE_* environment variables override them; `npx carafe serve --help` (in this project, once
+// installed: npx runs its own node_modules/.bin/carafe) lists every setting.
 
 /** @type {import('@carafe/server').ServerConfig} */
 export default {

@@ -12,7 +12,14 @@ export const app = new Carafe();
 app.register(notes, { urlPrefix: '/notes' });
 
 /** Liveness probe for load balancers and orchestrators. */
-app.get('/healthz', () => ({ status: 'ok' }));
+app.get('/healthz', { name: 'healthz', summary: 'Liveness probe' }, () => ({ status: 'ok' }));
+
+// This API as an OpenAPI 3.1 document, built from the routes and their schemas on first request.
+let openapi: object | undefined;
+app.get('/openapi.json', { name: 'openapi', summary: 'This API as an OpenAPI 3.1 document' }, () => {
+  openapi ??= app.openapi({ title: '{{name}}', version: '0.1.0' });
+  return openapi;
+});
 
 // Each worker opens the repository before its first request and closes it after its last.
 app.onStartup(() => repository.open());

@@ -17,9 +17,10 @@ describe('{{name}}', () => {
   it('creates a note, then reads it back and lists it', async () => {
     const created = await api.post('/notes').send({ title: 'Buy milk', body: 'Two litres' }).expect(201);
     expect(created.body).toMatchObject({ title: 'Buy milk', body: 'Two litres' });
-    expect(created.headers.location).toBe(`/notes/${created.body.id}`);
+    const location = `/notes/${created.body.id}`;
+    expect(created.headers.location).toBe(location);
 
-    const read = await api.get(created.headers.location).expect(200);
+    const read = await api.get(location).expect(200);
     expect(read.body).toEqual(created.body);
 
     const list = await api.get('/notes').expect(200);
@@ -32,6 +33,16 @@ describe('{{name}}', () => {
     expect(res.body).toMatchObject({ status: 400, detail: 'The request failed validation.' });
     expect(res.body.errors).toContainEqual(expect.objectContaining({ location: 'body', field: '/title' }));
     expect(res.body.errors).toContainEqual(expect.objectContaining({ location: 'body', field: '/colour' }));
+  });
+
+  it('describes itself as an OpenAPI 3.1 document at /openapi.json', async () => {
+    const res = await api.get('/openapi.json').expect(200);
+    expect(res.body.openapi).toMatch(/^3\.1\./);
+    expect(res.body.info).toMatchObject({ title: '{{name}}' });
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/healthz', '/notes', '/notes/{id}']));
+    // The create route's body schema, as the validator applies it.
+    const create = res.body.paths['/notes'].post;
+    expect(create.requestBody.content['application/json'].schema).toMatchObject({ required: ['title'] });
   });
 
   it('answers 404 with a problem document for an unknown note', async () => {
