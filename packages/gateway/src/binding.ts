@@ -5,12 +5,12 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BadRequestTarget, buildEnviron, type EnvironDefaults } from './environ.js';
+import { RequestRefused, buildEnviron, type EnvironDefaults } from './environ.js';
+import { answerClientError, answerConnect, answerExpectation, closeAfterResponse, isOrphaned } from './connection.js';
 import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
 import { shutdown, startup } from './lifespan.js';
 import { Exchange, type ExchangeSettings, type FinishedRecord } from './exchange.js';
 import type { ErrorStream, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
-import { answerOnSocket } from './problem.js';
 
 /** How the binding presents requests to the application. */
 export interface BindingOptions {
@@ -38,7 +38,10 @@ export interface ServerOptions extends http.ServerOptions {
    * after answering `res` yourself (a limit was broken) to keep the request from the app.
    */
   admit?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** Replaces the binding's `clientError` handler (requests Node's parser refuses, timeouts). */
+  /**
+   * Replaces the binding's `clientError` handler (requests Node's parser refuses, timeouts);
+   * the default is the gateway's `answerClientError`.
+   */
   onClientError?: (error: Error & { code?: string }, socket: Socket) => void;
 }
 
@@ -54,19 +57,28 @@ export function toNodeListener(app: TsgiApplication, options: BindingOptions = {
 /**
  * An `http.Server` serving `app`. `Expect: 100-continue` is answered only when the
  * application starts reading `tsgi.input`, never when it answers without the body.
+ *
+ * What never reaches the app is answered with an RFC 9457 problem, and its connection closed:
+ * requests the binding refuses (docs/tsgi.md §6.7; request-rules.ts), requests Node's parser
+ * refuses or that come too slowly (`clientError`), an `Expect` other than `100-continue` (417),
+ * CONNECT (405). Node's own plain 400 for a missing Host is turned off (`requireHostHeader`)
+ * because the binding answers it.
  */
 export function createServer(app: TsgiApplication, options: BindingOptions & ServerOptions = {}): http.Server {
   const binding = new Binding(app, options);
   const admit = options.admit;
+  const serverOptions: http.ServerOptions = { requireHostHeader: false, ...options };
   const server =
     admit === undefined
-      ? http.createServer(options, (req, res) => binding.handle(req, res, false))
-      : http.createServer(options, (req, res) => {
-          if (admit(req, res)) binding.handle(req, res, false);
+      ? http.createServer(serverOptions, (req, res) => binding.handle(req, res, false))
+      : http.createServer(serverOptions, (req, res) => {
+          if (!isOrphaned(req) && admit(req, res)) binding.handle(req, res, false);
         });
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (admit === undefined || admit(req, res)) binding.handle(req, res, true);
+    if (admit === undefined || (!isOrphaned(req) && admit(req, res))) binding.handle(req, res, true);
   });
+  server.on('checkExpectation', answerExpectation);
+  server.on('connect', answerConnect);
   server.on('clientError', options.onClientError ?? answerClientError);
   return server;
 }
@@ -116,16 +128,6 @@ export async function serve(
   return server;
 }
 
-/** Requests Node's parser refuses, or that arrive too slowly, get a problem+json answer. */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') answerOnSocket(socket, 408, 'The request was not received in time.');
-  else answerOnSocket(socket, 400);
-}
-
 class Binding {
   private readonly app: TsgiApplication;
   private readonly defaults: EnvironDefaults;
@@ -145,6 +147,8 @@ class Binding {
   }
 
   handle(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
+    // Pipelined behind a response that closes the connection: nobody would read the answer.
+    if (isOrphaned(req)) return;
     const exchange = new Exchange(this.settings, req, res);
     this.run(exchange, req, res, awaitingContinue);
     if (!exchange.settled || this.settings.onFinished !== undefined) exchange.watchClose();
@@ -152,7 +156,8 @@ class Binding {
 
   /**
    * One request, in order:
-   * 1. build the environ (a target that does not decode is answered 400 without the app);
+   * 1. build the environ (a request that breaks a rule of RFC 9110/9112 Node leaves to the server,
+   *    or whose target does not decode, is answered 400/505 without the app; request-rules.ts);
    * 2. give it the request body as `tsgi.input` when there is one;
    * 3. call the application;
    * 4. send the response it returned — now, or when its promise settles; an exception at any
@@ -163,12 +168,15 @@ class Binding {
     try {
       environ = exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
     } catch (error) {
-      if (!(error instanceof BadRequestTarget)) throw error;
+      if (!(error instanceof RequestRefused)) throw error;
       exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort, false);
-      exchange.rejectTarget();
+      exchange.refuse(error.status, error.message);
       return;
     }
-    if (hasBody(req)) environ['tsgi.input'] = new RequestBody(req, res, awaitingContinue);
+    // Node's parser stops at an Upgrade it does not take: what follows on the connection would
+    // never be read, so the connection closes after this response.
+    if (environ.HTTP_UPGRADE !== undefined) closeAfterResponse(req, res);
+    if (hasBody(req)) environ['tsgi.input'] = exchange.input = new RequestBody(req, res, awaitingContinue);
     let result: TsgiResult;
     try {
       result = this.app(environ);

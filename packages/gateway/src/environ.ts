@@ -6,7 +6,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { environKey } from './headers.js';
-import { defaultPort, splitHost } from './http/host.js';
+import { defaultPort, splitHost, type HostParts } from './http/host.js';
+import {
+  BadRequestTarget,
+  RequestRefused,
+  checkRepeated,
+  checkTransferEncoding,
+  checkVersion,
+  hostOf,
+  otherTarget,
+  type AbsoluteTarget,
+} from './request-rules.js';
 import { defineSignal, kAbort, type RequestAbort } from './signal.js';
 import type { Environ, ErrorStream, InputStream, TsgiVersion } from './types.js';
 
@@ -19,41 +29,44 @@ export interface EnvironDefaults {
   runOnce: boolean;
 }
 
-/** The request target could not be decoded (malformed percent-encoding or UTF-8). */
-export class BadRequestTarget extends Error {
-  constructor(target: string) {
-    super(`malformed percent-encoding in request target ${JSON.stringify(target.slice(0, 200))}`);
-    this.name = 'BadRequestTarget';
-  }
-}
+export { BadRequestTarget, RequestRefused } from './request-rules.js';
 
 const VERSION: TsgiVersion = Object.freeze([1, 0] as const);
 const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/;
 const SLASH = 47;
 
 /**
- * Returns the environ for `req`. With `decode` false (used to describe a request whose
- * target is malformed), PATH_INFO is left percent-encoded instead of throwing.
+ * Returns the environ for `req`, after the checks of RFC 9110/9112 that Node's parser leaves to
+ * the server (request-rules.ts). With `strict` false (used to describe a request that was
+ * refused), nothing is checked and PATH_INFO is left percent-encoded.
  *
- * @throws {BadRequestTarget} when the path cannot be percent-decoded as UTF-8.
+ * @throws {RequestRefused} when the request breaks one of those rules; {@link BadRequestTarget}
+ * when the path cannot be percent-decoded as UTF-8.
  */
 export function buildEnviron(
   req: IncomingMessage,
   defaults: EnvironDefaults,
   input: InputStream,
   abort: RequestAbort,
-  decode = true,
+  strict = true,
 ): Environ {
   const rawUri = req.url ?? '';
-  let path = rawUri;
+  const method = req.method ?? 'GET';
+  let target = rawUri;
+  let absolute: AbsoluteTarget | undefined;
+  if (strict) {
+    checkVersion(req.httpVersionMajor, req.httpVersionMinor);
+    if (rawUri.includes('#')) throw new RequestRefused(400, 'A request target cannot have a #fragment.');
+    if (rawUri.charCodeAt(0) !== SLASH) ({ absolute, rest: target } = otherTarget(rawUri, method));
+  } else if (rawUri.charCodeAt(0) !== SLASH) target = originPath(rawUri);
+  let path = target;
   let query = '';
-  const mark = rawUri.indexOf('?');
+  const mark = target.indexOf('?');
   if (mark !== -1) {
-    path = rawUri.slice(0, mark);
-    query = rawUri.slice(mark + 1);
+    path = target.slice(0, mark);
+    query = target.slice(mark + 1);
   }
-  if (path.charCodeAt(0) !== SLASH) path = originPath(path);
-  if (decode && path.includes('%')) {
+  if (strict && path.includes('%')) {
     try {
       path = decodeURIComponent(path);
     } catch {
@@ -63,7 +76,7 @@ export function buildEnviron(
   const socket = req.socket as PeerSocket;
   const peer = socket[kPeer] ?? peerOf(socket);
   const environ: Environ = {
-    REQUEST_METHOD: req.method ?? 'GET',
+    REQUEST_METHOD: method,
     SCRIPT_NAME: '',
     PATH_INFO: path,
     QUERY_STRING: query,
@@ -96,9 +109,27 @@ export function buildEnviron(
     // except Cookie, whose pairs are joined with "; " (RFC 6265 §5.4).
     else if (key === 'HTTP_COOKIE') environ[key] = `${previous}; ${value}`;
     else if (key !== 'CONTENT_LENGTH' && key !== 'CONTENT_TYPE' && key !== 'HTTP_HOST') environ[key] = `${previous}, ${value}`;
+    else if (strict) checkRepeated(key, previous, value);
   }
 
-  setServer(environ, environ.HTTP_HOST, defaults.urlScheme, socket);
+  let host: HostParts | undefined;
+  let scheme = defaults.urlScheme;
+  if (strict) {
+    const minor = req.httpVersionMinor;
+    host = hostOf(environ.HTTP_HOST, minor);
+    const transferEncoding = environ.HTTP_TRANSFER_ENCODING;
+    if (transferEncoding !== undefined) checkTransferEncoding(transferEncoding, minor);
+    // RFC 9112 §3.2.2: the authority of an absolute-form target replaces Host.
+    if (absolute !== undefined) {
+      environ.HTTP_HOST = absolute.authority;
+      host = absolute.host;
+      scheme = absolute.scheme;
+    }
+  } else {
+    const value = environ.HTTP_HOST;
+    host = value === undefined || value === '' ? undefined : splitHost(value);
+  }
+  setServer(environ, host, scheme, socket);
   return environ;
 }
 
@@ -121,18 +152,17 @@ function peerOf(socket: PeerSocket): Peer {
   return peer;
 }
 
-/** The path of an absolute-form (`http://host/path`) or asterisk-form (`*`) target. */
+/** The path and query of any absolute-form (`scheme://host/path`) or asterisk-form (`*`) target, unchecked. */
 function originPath(target: string): string {
   if (target === '*') return '';
   const match = ABSOLUTE_FORM.exec(target);
   if (match === null) return target;
   const rest = target.slice(match[0].length);
-  return rest === '' ? '/' : rest;
+  return rest === '' || rest.charCodeAt(0) === 63 /* ? */ ? `/${rest}` : rest;
 }
 
-/** SERVER_NAME/SERVER_PORT from the Host header, or from the socket when Host is not a host. */
-function setServer(environ: Environ, host: string | undefined, scheme: string, socket: Socket): void {
-  const parts = host === undefined || host === '' ? undefined : splitHost(host);
+/** SERVER_NAME/SERVER_PORT from the host the request names, or from the socket when it names none. */
+function setServer(environ: Environ, parts: HostParts | undefined, scheme: string, socket: Socket): void {
   if (parts !== undefined) {
     environ.SERVER_NAME = parts.name;
     environ.SERVER_PORT = parts.port ?? defaultPort(scheme);

@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
 import { declaredLength, headerListProblem, statusProblem } from './headers.js';
-import { hasBody } from './input.js';
+import { closeAfterResponse } from './connection.js';
+import { hasBody, type RequestBody } from './input.js';
 import { RequestAbort } from './signal.js';
 import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, TsgiResponse } from './types.js';
 import { problemResponse } from './problem.js';
@@ -38,11 +39,15 @@ export interface ExchangeSettings {
 }
 
 const PROBLEM_500 = problemResponse(500);
-const PROBLEM_400 = problemResponse(400, 'The request target is not valid percent-encoded UTF-8.');
 const RESOLVED = Promise.resolve();
 const NO_CONTENT_LENGTH_204 = '§3.7 a 204 response must not have a Content-Length';
 const NO_HEADERS: HeaderList = [];
 const kExchange = Symbol('tsgi.exchange');
+/**
+ * The most of an unread request body (by its Content-Length) that Node may read and discard
+ * after the response to keep the connection open; a longer or chunked one closes it instead.
+ */
+const DRAIN_LIMIT = 256 * 1024;
 /** Resolves to this when the second chunk of a stream is not ready by the next turn of the event loop. */
 const NOT_YET = Symbol('not yet');
 
@@ -51,6 +56,8 @@ type Iter = Iterator<Chunk> | AsyncIterator<Chunk>;
 export class Exchange {
   environ!: Environ;
   readonly abort = new RequestAbort();
+  /** `tsgi.input`, when the request has a body. */
+  input: RequestBody | undefined = undefined;
 
   private readonly settings: ExchangeSettings;
   private readonly req: IncomingMessage;
@@ -154,25 +161,44 @@ export class Exchange {
       else if (clients) {
         // The body was not read to its end: its framing can no longer be trusted, so close.
         // (A request without a body is not `complete` yet while the app runs synchronously.)
-        if (!this.req.complete && hasBody(this.req)) res.shouldKeepAlive = false;
+        if (!this.req.complete && hasBody(this.req)) closeAfterResponse(this.req, res);
         this.respondWith(problemResponse(error.status, error.message));
       } else this.respondWith(PROBLEM_500);
     }
     void this.finishBody();
   }
 
-  /** The request target could not be decoded: answer 400 without calling the application. */
-  rejectTarget(): void {
-    this.respondWith(PROBLEM_400);
+  /**
+   * The binding refused the request before the application (docs/tsgi.md §6.7): answer `status`
+   * with a problem and close the connection, whose later bytes are not trusted.
+   */
+  refuse(status: number, detail: string): void {
+    closeAfterResponse(this.req, this.res);
+    this.respondWith(problemResponse(status, detail));
     this.bodyDone = true;
   }
 
-  private respondWith(problem: TsgiResponse & { body: [Buffer] }): void {
+  /**
+   * The head is about to be sent while the request body is still arriving and the application
+   * is not reading it (it answered first, or stopped, e.g. at a body limit). Node would read and
+   * discard the rest to keep the connection; that is bounded to a small announced body, and
+   * anything else — a chunked body, a large one — closes the connection instead (RFC 9112 §9.6,
+   * docs/tsgi.md §6.4), so a client cannot make the server read on after it answered.
+   */
+  private beforeHead(): void {
+    const input = this.input;
+    if (input === undefined || input.reading || this.req.complete) return;
+    const length = this.environ.CONTENT_LENGTH;
+    if (length === undefined || !(Number(length) <= DRAIN_LIMIT)) closeAfterResponse(this.req, this.res);
+  }
+
+  private respondWith(problem: TsgiResponse & { body: [Uint8Array] }): void {
     const status = problem.status;
     const noBody = this.noBodyFor(status);
     this.status = status;
     this.headers = problem.headers;
-    this.bytesSent = noBody ? 0 : problem.body[0].length;
+    this.bytesSent = noBody ? 0 : problem.body[0].byteLength;
+    this.beforeHead();
     this.res.writeHead(status, problem.headers);
     this.res.end(noBody ? undefined : problem.body[0]);
   }
@@ -201,6 +227,7 @@ export class Exchange {
     const res = this.res;
     const noBody = this.noBody;
     const sendLength = this.declared === -1 && !(this.status === 204 || this.status === 304);
+    this.beforeHead();
     res.writeHead(this.status, sendLength ? withLength(headers, length) : headers);
     this.bodyDone = true;
     if (noBody || length === 0) {
@@ -220,6 +247,7 @@ export class Exchange {
   }
 
   private beginStream(): void {
+    this.beforeHead();
     this.res.writeHead(this.status, this.headers);
   }
 

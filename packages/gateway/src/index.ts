@@ -7,7 +7,15 @@ export { createServer, serve, toNodeListener } from './binding.js';
 export type { BindingOptions, ListenOptions, NodeListener, ServerOptions } from './binding.js';
 export type { FinishedRecord } from './exchange.js';
 export { shutdown, startup } from './lifespan.js';
-export { answerOnSocket, problemJson, problemResponse, statusLine } from './problem.js';
+export { problemJson, problemResponse, statusLine } from './problem.js';
+export { answerOnSocket } from './socket-problem.js';
+export { answerClientError, closeAfterResponse } from './connection.js';
+export { STATUS_TEXT } from './status-text.js';
+export { utf8Length } from './utf8.js';
+export { toFetchHandler } from './fetch-binding.js';
+export type { FetchHandler, FetchHandlerOptions, PeerAddress } from './fetch-binding.js';
+export { fromFetchHandler } from './fetch-app.js';
+export type { FetchStandardHandler, FromFetchOptions } from './fetch-app.js';
 export { environKey } from './headers.js';
 export { DEFAULT_CONTENT_TYPE, contentTypeFor } from './http/mime.js';
 export {

@@ -37,6 +37,7 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
   awaitingContinue: boolean;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
+  private started = false;
   private stopped = false;
   private pending: Promise<IteratorResult<Uint8Array>> | undefined;
 
@@ -50,7 +51,13 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
     return this;
   }
 
+  /** The application began reading the body and has not stopped or reached its end. */
+  get reading(): boolean {
+    return this.started && !this.stopped;
+  }
+
   next(): Promise<IteratorResult<Uint8Array>> {
+    this.started = true;
     // A second next() before the first settled waits its turn rather than racing it.
     if (this.pending !== undefined) return this.pending.then(() => this.next());
     if (this.stopped) return DONE_PROMISE;

@@ -10,6 +10,7 @@ import { enforce } from './errors.js';
 import { environProblem } from './environ-rules.js';
 import { declaredLength, headerListProblem, statusProblem } from './headers.js';
 import type { Chunk, Environ, ErrorStream, Lifespan, ResponseBody, TsgiApplication, TsgiResponse } from './types.js';
+import { utf8Length } from './utf8.js';
 
 type AnyIterator = Iterator<Chunk> | AsyncIterator<Chunk>;
 
@@ -135,7 +136,7 @@ class CheckedExchange {
   /** An application chunk on its way to the server. */
   checkChunk(chunk: unknown): void {
     if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) enforce(`§3.2 body chunks must be Uint8Array or string, got ${describe(chunk)}`);
-    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).byteLength;
+    const length = typeof chunk === 'string' ? utf8Length(chunk) : (chunk as Uint8Array).byteLength;
     if (length === 0) return;
     if (this.status === 204 || this.status === 304) enforce(`§3.7 a ${this.status} response must not have a body`);
     this.sent += length;

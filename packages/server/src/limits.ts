@@ -1,12 +1,19 @@
 /**
  * Request limits against oversized and slow clients: 414 (request line), 431 (header fields),
- * 413 (body) and 408 (too slow), each with an RFC 9457 problem body. The per-request check is
- * a few length comparisons; everything else is Node's parser, configured once.
+ * 413 (body) and 408 (too slow), each with an RFC 9457 problem body and the connection closed.
+ * The per-request check is a few length comparisons; everything else is Node's parser,
+ * configured once, and the gateway's `clientError` handling (what Node's parser refuses).
+ *
+ * The three head limits are counted as Gunicorn counts its same-named settings:
+ * - `limitRequestLine`: the request line without its CRLF (`method SP target SP HTTP/1.1`);
+ * - `limitRequestFields`: the number of header field lines;
+ * - `limitRequestFieldSize`: one field line with its CRLF, `name: value\r\n`. Node hands over
+ *   name and value without the whitespace around the value, so one space after the colon is
+ *   counted whatever was sent (Gunicorn counts the whitespace as received).
  */
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { InputStream, TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
-import { answerOnSocket, BodyTooLargeError, keepLifespan, problemJson } from '@carafe/gateway';
+import { BodyTooLargeError, closeAfterResponse, keepLifespan, problemJson } from '@carafe/gateway';
 import type { Settings } from './settings.js';
 
 export interface Limits {
@@ -67,8 +74,10 @@ export function checkRequest(req: IncomingMessage, limits: Limits): [status: num
     return [431, `The request has more than ${limits.fields} header fields.`];
   }
   if (limits.fieldSize) {
+    // name + ": " + value + CRLF
+    const most = limits.fieldSize - 4;
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length + raw[i + 1]!.length + 2 > limits.fieldSize) {
+      if (raw[i]!.length + raw[i + 1]!.length > most) {
         return [431, `The header field ${raw[i]} exceeds ${limits.fieldSize} bytes.`];
       }
     }
@@ -82,45 +91,18 @@ export function checkRequest(req: IncomingMessage, limits: Limits): [status: num
   return undefined;
 }
 
-/** Answers a request that broke a limit, and closes the connection (the rest of it is not read). */
-export function rejectRequest(res: ServerResponse, status: number, detail: string): void {
+/**
+ * Answers a request that broke a limit, and closes the connection: the rest of it is not read,
+ * and requests pipelined behind it do not reach the app.
+ */
+export function rejectRequest(req: IncomingMessage, res: ServerResponse, status: number, detail: string): void {
   const body = problemJson(status, detail);
+  closeAfterResponse(req, res);
   res.writeHead(status, {
     'Content-Type': 'application/problem+json',
     'Content-Length': Buffer.byteLength(body),
-    Connection: 'close',
   });
-  res.end(body);
-}
-
-/** Maps a parser or timeout error to the status to answer with. */
-function clientErrorStatus(error: NodeJS.ErrnoException & { rawPacket?: Buffer }): number {
-  switch (error.code) {
-    case 'HPE_HEADER_OVERFLOW':
-      // Overflowing before the first line ended means the request line itself is too long.
-      return error.rawPacket && !error.rawPacket.includes(10) ? 414 : 431;
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-    case 'HPE_HEADERS_TIMEOUT':
-      return 408;
-    case 'HPE_URI_TOO_LONG':
-      return 414;
-    default:
-      return 400;
-  }
-}
-
-/**
- * The `clientError` handler: a malformed request, an overflowing head or a client too slow
- * to send its request gets a problem response (when nothing was sent yet) and the
- * connection is closed.
- */
-export function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const status = clientErrorStatus(error);
-  answerOnSocket(socket, status, status === 408 ? 'The request was not received in time.' : undefined);
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** `input`, throwing {@link BodyTooLargeError} as soon as more than `limit` bytes came through. */

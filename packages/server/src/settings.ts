@@ -19,7 +19,7 @@ export interface SettingSpec {
   readonly choices?: readonly string[];
   /** Smallest allowed value for `int` and `seconds`. */
   readonly min?: number;
-  readonly section: 'server' | 'workers' | 'limits' | 'proxy' | 'logging' | 'development';
+  readonly section: 'server' | 'workers' | 'limits' | 'proxy' | 'logging' | 'observability' | 'development';
 }
 
 export type SettingValue = string | number | boolean | string[] | undefined;
@@ -47,12 +47,24 @@ export interface Settings {
   accessLogFormat: string;
   errorLog: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  logRedact: string[];
+  tracing: boolean;
+  telemetry: string | undefined;
+  metricsBind: string | undefined;
   pid: string | undefined;
   reload: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
+export type LogFormat = 'auto' | 'text' | 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'text', 'json', 'pretty'];
+/** Log fields redacted by default (pino paths): credentials in headers, at the top or one level down. */
+export const DEFAULT_LOG_REDACT = [
+  'authorization', 'cookie', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]',
+  '*.authorization', '*.cookie', '*.headers.authorization', '*.headers.cookie', '*.headers["set-cookie"]',
+];
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -73,7 +85,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     flag: 'timeout', short: 't', type: 'seconds', default: 30, min: 0, meta: 'S', section: 'workers',
-    help: 'A worker whose event loop is blocked this long (no heartbeat) is killed with SIGKILL and replaced. 0 disables.',
+    help: 'A worker whose event loop is blocked this long (no heartbeat) is killed with SIGKILL and replaced; so is a new worker not ready (app loaded, lifespan startup done) this long after it started, and a reload waiting for it keeps the old workers. 0 disables.',
   },
   {
     flag: 'graceful-timeout', type: 'seconds', default: 30, min: 0, meta: 'S', section: 'workers',
@@ -97,19 +109,19 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     flag: 'limit-request-line', type: 'int', default: 4094, min: 0, meta: 'BYTES', section: 'limits',
-    help: 'Longest accepted request line (method, target, version); longer gets 414. 0 means unlimited.',
+    help: 'Longest accepted request line in bytes: method, target and version without the CRLF, as Gunicorn counts it; longer gets 414. 0 means no limit of its own (Node\'s parser still bounds the whole head).',
   },
   {
     flag: 'limit-request-fields', type: 'int', default: 100, min: 0, meta: 'N', section: 'limits',
-    help: 'Most header fields accepted in a request; more gets 431. 0 means unlimited.',
+    help: 'Most header field lines accepted in a request, as Gunicorn counts them; more gets 431. 0 means no limit of its own (Node\'s parser still bounds the whole head).',
   },
   {
     flag: 'limit-request-field-size', type: 'int', default: 8190, min: 0, meta: 'BYTES', section: 'limits',
-    help: 'Longest accepted header field (name and value); longer gets 431. 0 means unlimited.',
+    help: 'Longest accepted header field line in bytes, `name: value` and its CRLF, as Gunicorn counts it (except that whitespace around the value counts as one space, whatever was sent); longer gets 431. 0 means no limit of its own.',
   },
   {
     flag: 'limit-request-body', type: 'int', default: 0, min: 0, meta: 'BYTES', section: 'limits',
-    help: 'Largest accepted request body; larger gets 413. 0 means unlimited.',
+    help: 'Largest accepted request body in bytes: a larger Content-Length gets 413 before the app runs, a chunked body 413 once it grows past it; the connection then closes. 0 means unlimited.',
   },
   {
     flag: 'header-timeout', type: 'seconds', default: 20, min: 0, meta: 'S', section: 'limits',
@@ -138,6 +150,26 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     flag: 'log-level', type: 'choice', default: 'info', choices: LOG_LEVELS, meta: 'LEVEL', section: 'logging',
     help: 'Least severe error-log level written.',
+  },
+  {
+    flag: 'log-format', type: 'choice', default: 'auto', choices: LOG_FORMATS, meta: 'FORMAT', section: 'logging',
+    help: 'How the error log and the application\'s log records (app.log, req.log) are written: text (Gunicorn\'s error-log lines), json (one JSON object per record, the shape of the json access log), pretty (pino-pretty, for a terminal), or auto: the error log as text, app records as JSON, all pretty with --reload.',
+  },
+  {
+    flag: 'log-redact', type: 'list', default: DEFAULT_LOG_REDACT, meta: 'PATHS', section: 'logging',
+    help: 'Fields of application log records replaced by [Redacted] (pino redact paths, comma-separated).',
+  },
+  {
+    flag: 'tracing', type: 'boolean', default: false, section: 'observability',
+    help: 'OpenTelemetry tracing: a SERVER span per request named by its route, exported as the OTEL_* environment variables say (OTLP to OTEL_EXPORTER_OTLP_ENDPOINT by default). Also on when OTEL_TRACES_EXPORTER (other than none) or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. Needs @opentelemetry/sdk-node installed.',
+  },
+  {
+    flag: 'telemetry', type: 'string', default: undefined, meta: 'MODULE', section: 'observability',
+    help: 'An ES module each worker loads before the app when tracing is on; its default export is { instrumentations } (e.g. MongoDB\'s) or a function returning it.',
+  },
+  {
+    flag: 'metrics-bind', type: 'string', default: undefined, meta: 'ADDRESS', section: 'observability',
+    help: 'Serve GET /metrics (Prometheus text) on this HOST:PORT from the arbiter: per-route request counts and durations and in-flight requests of all workers together, and worker counters. No metrics unless set.',
   },
   {
     flag: 'pid', short: 'p', type: 'string', default: undefined, meta: 'FILE', section: 'server',

@@ -74,11 +74,42 @@ export interface SocketHandle {
 }
 
 type CreateServerHandle = (address: string | null, port: number | null, addressType: number | null, fd?: number, flags?: number) => SocketHandle | number;
-// The same primitive node:cluster uses to bind sockets it shares with its workers.
-const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+/**
+ * `net._createServerHandle`: undocumented, and the one Node internal the server relies on. It is
+ * the primitive `node:cluster` itself uses (lib/internal/cluster/shared_handle.js) to bind a
+ * socket in the primary and share it with workers that listen on it. No documented API gives
+ * a bound socket that the arbiter holds without listening on it:
+ *
+ * - `server.listen({ reusePort: true })` (Node >= 22.12 / 23.1) lets each worker bind the port
+ *   itself, but it exists only on some platforms (Linux 3.9+, FreeBSD 12+, ...; not macOS or
+ *   Windows, where listen fails), not for unix sockets or `fd://`, and it changes what a
+ *   deployment sees: connections queued on a worker that dies are reset instead of waiting in a
+ *   backlog the arbiter keeps open, a single worker's restart refuses connections, and a second
+ *   server started on the same port by the same user silently shares it instead of failing with
+ *   EADDRINUSE.
+ * - Sending a listening `net.Server` to the workers (`subprocess.send(message, server)`, the
+ *   documented way) makes the arbiter accept connections too, and it never serves them.
+ * - `node:cluster` with `SCHED_NONE` closes the shared handle when its last worker exits, so a
+ *   one-worker restart refuses connections and a `:0` port changes.
+ *
+ * So it is kept, checked here at load (a clear error, not a TypeError at bind time), and pinned
+ * by packages/server/test/sockets.test.ts, which fails on a Node release that changes it.
+ */
+const createServerHandle = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+
+function requireCreateServerHandle(): CreateServerHandle {
+  if (typeof createServerHandle !== 'function') {
+    throw new Error(
+      `Node ${process.version} has no net._createServerHandle, which carafe serve uses to share its listening sockets with its workers (see sockets.ts); use a Node release carafe supports`,
+    );
+  }
+  return createServerHandle;
+}
 
 /** Binds `address` in this process (the arbiter). */
 export async function bindHandle(address: BindAddress): Promise<SocketHandle> {
+  const createServerHandle = requireCreateServerHandle();
   let handle: SocketHandle | number;
   switch (address.kind) {
     case 'tcp': {
