@@ -17,4 +17,8 @@ export default {
 {{/mongo}}
   // The access log on stdout, in Apache's combined format.
   accessLog: '-',
+  // Logs, traces, metrics (see README.md): req.log / app.log are pino, JSON lines on stderr.
+  // Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (npm install @opentelemetry/sdk-node
+  // first); metrics are off unless CARAFE_METRICS_BIND (e.g. 127.0.0.1:9464) is set.
+  // logFormat: 'json',   // the server's own error-log lines as JSON too
 };

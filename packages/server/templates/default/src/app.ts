@@ -1,4 +1,5 @@
 import { Carafe, NotFound, problem } from '@carafe/core';
+import { useEdge } from './edge.js';
 import { notes } from './notes.js';
 import { NoteNotFoundError } from './note.js';
 import { repository } from './repository.js';
@@ -8,6 +9,9 @@ import { repository } from './repository.js';
  * the tests call it in-process through `toNodeListener(app)`.
  */
 export const app = new Carafe();
+
+// Security headers, CORS, a rate limit and the API reference at /docs (src/edge.ts).
+useEdge(app);
 
 app.register(notes, { urlPrefix: '/notes' });
 

@@ -1,4 +1,5 @@
 import { Blueprint, json, type FromSchema } from '@carafe/core';
+import { writeAuth } from './edge.js';
 import { repository } from './repository.js';
 
 /** What a client may send to create a note; Carafe answers 400 with every failing field otherwise. */
@@ -19,7 +20,8 @@ export const notes = new Blueprint('notes');
 
 notes.get('', { name: 'list' }, () => repository.list());
 
-notes.post('', { name: 'create', schema: { body: newNoteSchema } }, async (req) => {
+// Writes need a JWT once JWT_JWKS_URL or JWT_SECRET is set (src/edge.ts).
+notes.post('', { name: 'create', middleware: writeAuth, schema: { body: newNoteSchema } }, async (req) => {
   const note = await repository.create(req.body);
   return json(note, { status: 201, headers: { location: req.urlFor('notes.get', { id: note.id }) } });
 });

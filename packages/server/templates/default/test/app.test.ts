@@ -9,9 +9,11 @@ beforeAll(() => startup(app));
 afterAll(() => shutdown(app));
 
 describe('{{name}}', () => {
-  it('answers /healthz', async () => {
+  it('answers /healthz, with the security headers', async () => {
     const res = await api.get('/healthz').expect(200);
     expect(res.body).toEqual({ status: 'ok' });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
   it('creates a note, then reads it back and lists it', async () => {
@@ -35,7 +37,8 @@ describe('{{name}}', () => {
     expect(res.body.errors).toContainEqual(expect.objectContaining({ location: 'body', field: '/colour' }));
   });
 
-  it('describes itself as an OpenAPI 3.1 document at /openapi.json', async () => {
+  it('describes itself as an OpenAPI 3.1 document at /openapi.json, browsable at /docs', async () => {
+    await api.get('/docs').expect(200).expect('content-type', /text\/html/);
     const res = await api.get('/openapi.json').expect(200);
     expect(res.body.openapi).toMatch(/^3\.1\./);
     expect(res.body.info).toMatchObject({ title: '{{name}}' });
