@@ -1,17 +1,19 @@
 import type { Server } from 'node:http';
-import { serve, type Environ, type Lifespan, type TsgiApplication, type TsgiResult } from '@carafe/gateway';
-import { compileRoutes, type CompiledRoutes } from './compile.js';
+import type { Environ, Lifespan, TsgiApplication, TsgiResult } from '@carafe/gateway';
+import { compileRoutes, compose, type CompiledRoutes } from './compile.js';
+import { ALLOWED_METHODS_KEY, documentMiddleware } from './middleware.js';
 import { resolveConfig, type CarafeConfig, type ConfigOptions } from './config.js';
 import { Dispatcher } from './dispatch.js';
 import { buildOpenApi, type OpenApiOptions } from './openapi.js';
 import type { Request, RequestApp, RequestContext } from './request.js';
-import { Scaffold, type RouteDefinition } from './scaffold.js';
+import { Scaffold, type RegisterOptions, type Registrable, type RouteDefinition } from './scaffold.js';
 import { createValidatorFactory, type CompiledRouteSchema, type SchemaCompiler, type SharedSchema, type ValidatorFactoryOptions } from './schema.js';
 import { TestClient, inProcess, toRequest, type RequestInput, type TestClientOptions, type TestRequestInit } from './testing.js';
 import type { Format, KeywordDefinition } from 'ajv/dist/2020.js';
 import { SignedCookieSessionInterface, type SessionInterface } from './session-interface.js';
 import type { UrlForOptions, UrlTarget } from './url.js';
 import type { RouteName, UrlForArgs } from './types.js';
+import { consoleLogger, requestBindings, serverTelemetry, type Logger } from './observe.js';
 
 export type { CarafeConfig, SessionConfig } from './config.js';
 
@@ -23,6 +25,18 @@ export type CarafeOptions = ConfigOptions & {
   schemaCompiler?: SchemaCompiler;
   /** The default compiler's ajv: `{ ajv: { options: { allErrors: false } , plugins: [ajvErrors] } }` (not with `schemaCompiler`). */
   ajv?: { options?: NonNullable<ValidatorFactoryOptions['ajv']>; plugins?: ValidatorFactoryOptions['plugins'] };
+  /**
+   * The app's logger (`app.log`; `req.log` is its child per request): a pino logger, or anything
+   * with pino's methods. Default: the logger of the server the app runs under (`carafe serve`
+   * gives one), else JSON lines on the console.
+   */
+  logger?: Logger;
+  /**
+   * Report the matched route (`environ['carafe.route']`) and unhandled exceptions to the
+   * server's telemetry, and trace the hooks when a span is active. Default: on exactly when
+   * `carafe serve` runs with tracing or metrics.
+   */
+  telemetry?: boolean;
 };
 
 /** A row of `app.routeTable()`. */
@@ -36,6 +50,8 @@ export interface RouteTableRow {
 /** Everything built from the registrations, rebuilt only when they change. */
 interface Built extends CompiledRoutes {
   dispatcher: Dispatcher;
+  /** The app's own middleware (`app.use`) around the dispatcher; absent without any. */
+  entry?: TsgiApplication;
 }
 
 export interface Carafe extends TsgiApplication {
@@ -64,12 +80,18 @@ export class Carafe extends Scaffold implements RequestApp {
   readonly startupHooks: Array<() => unknown> = [];
   readonly shutdownHooks: Array<() => unknown> = [];
   private built: Built | undefined;
+  /** The logger given to the constructor; see {@link log}. */
+  private readonly ownLogger: Logger | undefined;
+  private readonly telemetryOption: boolean | undefined;
+  private fallbackLogger: Logger | undefined;
   /** Per route definition, so a rebuild or a blueprint served twice never compiles a schema again. */
   private readonly compiledSchemas = new WeakMap<RouteDefinition, CompiledRouteSchema>();
 
   constructor(options: CarafeOptions = {}) {
     super();
-    const { sessions, schemaCompiler, ajv, ...config } = options;
+    const { sessions, schemaCompiler, ajv, logger, telemetry, ...config } = options;
+    this.ownLogger = logger;
+    this.telemetryOption = telemetry;
     if (schemaCompiler && ajv) throw new TypeError('new Carafe(): give either `schemaCompiler` or `ajv` options, not both');
     this.config = resolveConfig(config);
     this.sessions = sessions ?? new SignedCookieSessionInterface();
@@ -82,14 +104,35 @@ export class Carafe extends Scaffold implements RequestApp {
     Object.assign(app, this);
     (app as { lifespan: Required<Lifespan> }).lifespan = {
       startup: async () => {
-        app.build();
+        const built = app.build();
+        await built.entry?.lifespan?.startup?.();
         for (const hook of app.startupHooks) await hook();
       },
       shutdown: async () => {
         for (const hook of [...app.shutdownHooks].reverse()) await hook();
+        await app.built?.entry?.lifespan?.shutdown?.();
       },
     };
     return app;
+  }
+
+  /**
+   * The application logger (Flask's `app.logger`): the one given as `new Carafe({ logger })`, else
+   * the server's (`carafe serve` gives a pino logger), else JSON lines on the console. Inside a
+   * request use `req.log`, which adds the request id and trace ids to every record.
+   */
+  get log(): Logger {
+    return this.configuredLogger() ?? (this.fallbackLogger ??= consoleLogger());
+  }
+
+  /** The app's or its server's logger; `undefined` when there is neither. */
+  private configuredLogger(): Logger | undefined {
+    return this.ownLogger ?? serverTelemetry()?.logger;
+  }
+
+  /** A logger for one request: {@link log}'s child bound to the request's id and trace ids. */
+  requestLogger(environ: Environ): Logger {
+    return this.log.child(requestBindings(environ));
   }
 
   protected override changed(): void {
@@ -101,9 +144,37 @@ export class Carafe extends Scaffold implements RequestApp {
     this.compiledSchema(route);
   }
 
+  /**
+   * Registers a blueprint (see {@link Scaffold.register}), and compiles the schemas of the routes
+   * it already holds now rather than when the app is first built: workerd allows the code that ajv
+   * and the response serializers generate only while the module loads, not during a request. A
+   * schema that does not compile yet (it uses a shared schema, format or keyword added to the app
+   * later) is compiled, and its error reported, when the app is built, as before.
+   */
+  override register(blueprint: Registrable, options?: RegisterOptions): this {
+    super.register(blueprint, options);
+    for (const route of routesBelow(blueprint)) {
+      try {
+        this.compiledSchema(route);
+      } catch {
+        // Compiled again, and reported, when the app is built.
+      }
+    }
+    return this;
+  }
+
   /** The TSGI entry point (what calling the app does). */
   handle(environ: Environ): TsgiResult {
-    return (this.built ?? this.build()).dispatcher.dispatch(environ);
+    const built = this.built ?? this.build();
+    return built.entry === undefined ? built.dispatcher.dispatch(environ) : built.entry(environ);
+  }
+
+  /**
+   * The methods `path` (a `PATH_INFO`) answers, as an `Allow` header lists them, or `undefined`
+   * when no route matches it. Middleware wrapped around the app (a CORS preflight) asks this.
+   */
+  allowedMethods(path: string): string[] | undefined {
+    return (this.built ?? this.build()).dispatcher.allowedMethods(path);
   }
 
   /** Runs once per worker process before it serves requests (TSGI lifespan startup). */
@@ -188,29 +259,34 @@ export class Carafe extends Scaffold implements RequestApp {
 
   /** An OpenAPI 3.1 document describing every route and its schemas (shared schemas under `components`). */
   openapi(info: { title: string; version: string; description?: string }, options: Omit<OpenApiOptions, 'schemas'> = {}): Record<string, unknown> {
+    let securitySchemes: Record<string, Record<string, unknown>> | undefined;
     const routes = (this.built ?? this.build()).routes.map((r) => {
       const schema = r.def.schema ?? {};
       const tags = r.def.tags ?? schema.tags ?? (r.blueprint ? [r.blueprint] : undefined);
       const summary = r.def.summary ?? schema.summary;
+      // What the app's, the blueprints' and the route's own middleware say about the operation.
+      const docs = documentMiddleware([...this.middleware, ...r.chain.slice(1).flatMap((s) => s.middleware), ...(r.def.middleware ?? [])]);
+      if (docs.securitySchemes) securitySchemes = { ...securitySchemes, ...docs.securitySchemes };
       return {
         methods: r.def.methods ?? ['*'],
         path: r.path,
         name: r.name,
         schema: { ...schema, ...(tags && { tags }), ...(summary !== undefined && { summary }) },
+        ...(docs.security && { security: docs.security }),
+        ...(docs.responses && { responses: docs.responses }),
+        ...(r.def.produces && { produces: r.def.produces }),
       };
     });
-    return buildOpenApi(routes, info, { ...options, schemas: this.sharedSchemas });
+    return buildOpenApi(routes, info, { ...options, schemas: this.sharedSchemas, ...(securitySchemes && { securitySchemes }) });
   }
 
-  /** Starts a single-process development server on the gateway's node binding. */
+  /**
+   * Starts a single-process development server on the gateway's node:http binding. Node-only (Bun
+   * and Deno too): the binding is loaded when this is called, so the app itself runs anywhere.
+   */
   async run(options: { port?: number; host?: string } = {}): Promise<Server> {
-    const port = options.port ?? 5000;
-    const host = options.host ?? '127.0.0.1';
-    const server = await serve(this, { port, host });
-    const address = server.address();
-    const shown = typeof address === 'object' && address ? address.port : port;
-    process.stderr.write(`[carafe] Running on http://${host}:${shown} (development server)\n`);
-    return server;
+    const { run } = await import('#carafe-node/run');
+    return run(this, options.port ?? 5000, options.host ?? '127.0.0.1');
   }
 
   private buildUrl(name: string, params: Record<string, unknown> | undefined, options: UrlForOptions | undefined,
@@ -233,7 +309,9 @@ export class Carafe extends Scaffold implements RequestApp {
 
   /** Compiles the registrations into a router, URL builder and hook chains, and a dispatcher over them. */
   private build(): Built {
-    const routes = compileRoutes(this, (route) => this.compiledSchema(route));
+    // Route middleware wraps a dispatch that finds the route again and goes on with it (dispatch.ts).
+    const routeApp = (environ: Environ) => dispatcher.dispatch(environ);
+    const routes = compileRoutes(this, (route) => this.compiledSchema(route), routeApp);
     const ctx: RequestContext = {
       app: this,
       openSession: (req) => this.sessions.open(req),
@@ -243,12 +321,32 @@ export class Carafe extends Scaffold implements RequestApp {
         origin: (scheme) => `${scheme ?? req.scheme}://${req.host}`,
       }),
     };
+    const telemetry = serverTelemetry();
     const dispatcher = new Dispatcher(routes, {
       ctx,
       debug: () => this.config.debug,
       saveSession: (req, response) => this.sessions.save(req, response),
+      observe: this.telemetryOption ?? (telemetry?.tracing === true || telemetry?.metrics === true),
+      traceHooks: this.telemetryOption ?? telemetry?.tracing === true,
+      logger: () => this.configuredLogger(),
     });
-    this.built = { ...routes, dispatcher };
+    let entry: TsgiApplication | undefined;
+    if (this.middleware.length > 0) {
+      const composed = compose(this.middleware, (environ) => dispatcher.dispatch(environ));
+      const resolver = dispatcher.allowedMethods;
+      entry = (environ) => {
+        environ[ALLOWED_METHODS_KEY] = resolver;
+        return composed(environ);
+      };
+      if (composed.lifespan) entry.lifespan = composed.lifespan;
+    }
+    this.built = { ...routes, dispatcher, ...(entry && { entry }) };
     return this.built;
   }
+}
+
+/** The routes of a scaffold and of every blueprint registered below it. */
+function* routesBelow(scaffold: Scaffold): Generator<RouteDefinition> {
+  yield* scaffold.routes;
+  for (const registration of scaffold.registrations) yield* routesBelow(registration.scaffold);
 }

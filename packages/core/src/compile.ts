@@ -4,8 +4,10 @@
  * the router and the URL builder — each full path parsed once. Pure: the same registrations give
  * the same result, and nothing here runs per request.
  */
+import type { TsgiApplication, TsgiMiddleware } from '@carafe/gateway';
 import { parse } from 'path-to-regexp';
 import type { AfterRequestHook, BeforeRequestHook, HandlerScope, HookSet, TeardownHook, UrlValuePreprocessor } from './hooks.js';
+import { requireAcceptable } from './negotiate.js';
 import type { Request, MatchedRoute } from './request.js';
 import { Router, type ParamsCheck } from './routing.js';
 import type { RouteDefinition, Scaffold } from './scaffold.js';
@@ -32,6 +34,8 @@ export interface Target extends ScopeTarget {
   readonly compiled: CompiledRouteSchema | undefined;
   /** No hooks and nothing of the request to validate: eligible for the synchronous fast path. */
   readonly plain: boolean;
+  /** The route's TSGI middleware (its blueprints', then its own) composed around the route's dispatch; absent without any. */
+  readonly wrapped?: TsgiApplication;
 }
 
 /** A route with its full path and name, as the app serves it. */
@@ -62,7 +66,7 @@ export type CompileSchema = (route: RouteDefinition) => CompiledRouteSchema | un
  * Compiles the routes of `app` and of every blueprint below it. Throws when two routes with
  * different handlers and paths share a full name.
  */
-export function compileRoutes(app: Scaffold, compileSchema: CompileSchema): CompiledRoutes {
+export function compileRoutes(app: Scaffold, compileSchema: CompileSchema, routeApp?: TsgiApplication): CompiledRoutes {
   const routes = [...flatten(app, '', [], [app])];
   // The app's level: its own hooks, then those its blueprints register app-wide (each blueprint once).
   const appLevel: HookSet[] = [app, ...new Set(appWideHooks(app))];
@@ -88,15 +92,37 @@ export function compileRoutes(app: Scaffold, compileSchema: CompileSchema): Comp
     });
     const hookless = scope.before.length === 0 && scope.after.length === 0 && scope.teardown.length === 0
       && scope.urlValuePreprocessors.length === 0;
+    const middleware = routeMiddleware(route);
     router.add(route.path, route.def.methods, {
       ...scope,
-      handler: route.def.handler,
+      handler: producing(route.def),
       info: { name: route.name, path: route.path, blueprint: route.blueprint },
       compiled,
       plain: hookless && !compiled?.validates,
+      ...(middleware.length > 0 && routeApp !== undefined && { wrapped: compose(middleware, routeApp) }),
     }, parsed, validateParams !== undefined);
   }
   return { router, urls, routes, appScope: scopeOf(appLevel, []) };
+}
+
+/** The TSGI middleware around one route: its blueprints' (outermost first), then its own. */
+export function routeMiddleware(route: FlatRoute): TsgiMiddleware[] {
+  return [...route.chain.slice(1).flatMap((scaffold) => scaffold.middleware), ...(route.def.middleware ?? [])];
+}
+
+/** `middleware` applied around `app`, the first outermost. */
+export function compose(middleware: readonly TsgiMiddleware[], app: TsgiApplication): TsgiApplication {
+  return middleware.reduceRight((inner, mw) => mw(inner), app);
+}
+
+/** The route's handler, behind the `406` check of its `produces` option when it has one. */
+function producing(def: RouteDefinition): Target['handler'] {
+  const { handler, produces } = def;
+  if (produces === undefined) return handler;
+  return (req) => {
+    requireAcceptable(req.environ, produces);
+    return handler(req);
+  };
 }
 
 /**

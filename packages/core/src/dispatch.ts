@@ -2,8 +2,9 @@
  * The per-request pipeline: match, run hooks and handler, turn the result into a TSGI response,
  * handle errors. A route without hooks or schema takes a synchronous fast path.
  */
-import { ClientDisconnected, HttpStatusError, type Environ, type TsgiResponse, type TsgiResult } from '@carafe/gateway';
-import type { CompiledRoutes, ScopeTarget, Target } from './compile.js';
+import { ClientDisconnected, HttpStatusError, type Environ, type TsgiApplication, type TsgiResponse, type TsgiResult } from '@carafe/gateway';
+import { routeMiddleware, type CompiledRoutes, type ScopeTarget, type Target } from './compile.js';
+import { ALLOWED_METHODS_KEY, ROUTE_MIDDLEWARE_KEY } from './middleware.js';
 import { findErrorHandler } from './error-handlers.js';
 import {
   BadRequest, HttpError, InternalServerError, MethodNotAllowed, NotFound, ResponseAbort, UnsupportedMediaType, ValidationError, httpError,
@@ -18,6 +19,8 @@ import { FileResponse, Response, toTsgi } from './response.js';
 import { encodePath } from './uri.js';
 import type { Match } from './routing.js';
 import type { CompiledRouteSchema, FieldError, ValidationResult } from './schema.js';
+import { expandPath } from './openapi.js';
+import { ROUTE_KEY, inSpan, pickTemplate, recordRequestError, requestBindings, type Logger, type RouteTemplates } from './observe.js';
 
 /** What the pipeline needs from the application besides the routes. */
 export interface DispatchServices {
@@ -25,6 +28,12 @@ export interface DispatchServices {
   debug(): boolean;
   /** Saves the session of a request that opened it (onto the response, usually). */
   saveSession(req: Request<any, any, any>, response: Response): void | Promise<void>;
+  /** Report the route in `environ['carafe.route']` and errors on the request's span (see observe.ts). */
+  readonly observe?: boolean;
+  /** Trace the hooks: spans for the before-request, after-request and teardown hooks. */
+  readonly traceHooks?: boolean;
+  /** The logger unhandled exceptions go to (the app's or its server's); without one, `tsgi.errors`. */
+  logger?(): Logger | undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -48,11 +57,52 @@ export class Dispatcher {
   /** Hooks and error handlers of the app alone, for requests no route matched. */
   private readonly appScope: ScopeTarget;
   private readonly config: RequestContext['app']['config'];
+  private readonly observe: boolean;
+  private readonly traceHooks: boolean;
+  /** Each route's OpenAPI-style templates, computed on first use (telemetry only). */
+  private readonly templates = new Map<string, RouteTemplates>();
 
   constructor(routes: CompiledRoutes, private readonly services: DispatchServices) {
     this.router = routes.router;
     this.appScope = routes.appScope;
     this.config = services.ctx.app.config;
+    this.observe = services.observe === true;
+    this.traceHooks = services.traceHooks === true;
+    this.routeMiddleware = routes.routes.some((route) => routeMiddleware(route).length > 0);
+  }
+
+  /** Whether some route has TSGI middleware of its own (or its blueprints'). */
+  private readonly routeMiddleware: boolean;
+
+  /** The methods `path` answers (an `Allow` list), `undefined` if no route matches: for middleware (CORS preflights). */
+  readonly allowedMethods = (path: string): string[] | undefined => this.router.allowed(path);
+
+  /** Runs a request through its route's middleware, whose inner application dispatches it again, past them. */
+  private enter(wrapped: TsgiApplication, environ: Environ): TsgiResult {
+    environ[ROUTE_MIDDLEWARE_KEY] = true;
+    environ[ALLOWED_METHODS_KEY] ??= this.allowedMethods;
+    return wrapped(environ);
+  }
+
+  /** The middleware of a route on `path` for an automatic OPTIONS answer (a CORS preflight), if it has any. */
+  private optionsMiddleware(environ: Environ, path: string, allow: readonly string[]): TsgiApplication | undefined {
+    if (!this.routeMiddleware || environ[ROUTE_MIDDLEWARE_KEY] !== undefined) return undefined;
+    for (const method of allow) {
+      const match = this.router.match(method, path);
+      if (match.kind === 'found' && match.target.wrapped !== undefined) return match.target.wrapped;
+    }
+    return undefined;
+  }
+
+  /** `environ['carafe.route']`: the matched route as a template under the mount point, e.g. `/api/users/{id}`. */
+  private reportRoute(environ: Environ, path: string, params: Record<string, unknown>): void {
+    let variants = this.templates.get(path);
+    if (variants === undefined) {
+      variants = expandPath(path).map((v) => ({ template: v.path, params: v.params }));
+      this.templates.set(path, variants);
+    }
+    const template = pickTemplate(variants, params);
+    environ[ROUTE_KEY] = environ.SCRIPT_NAME === '' ? template : environ.SCRIPT_NAME + template;
   }
 
   /** Answers one request: synchronously when a plain route's handler answers synchronously. */
@@ -65,8 +115,13 @@ export class Dispatcher {
     const path = environ.PATH_INFO;
     // An app mounted at /app, asked for /app: its root is /app/ (Werkzeug redirects too).
     const match = path === '' && environ.SCRIPT_NAME !== '' ? ROOT : this.router.match(environ.REQUEST_METHOD, path || '/');
-    if (match.kind !== 'found') return this.unmatched(match, environ);
+    if (match.kind !== 'found') {
+      const wrapped = match.kind === 'options' ? this.optionsMiddleware(environ, path || '/', match.allow) : undefined;
+      return wrapped === undefined ? this.unmatched(match, environ) : this.enter(wrapped, environ);
+    }
     const target = match.target;
+    if (this.observe) this.reportRoute(environ, target.info!.path, match.params);
+    if (target.wrapped !== undefined && environ[ROUTE_MIDDLEWARE_KEY] === undefined) return this.enter(target.wrapped, environ);
     const req = new Request(this.services.ctx, environ, match.params, target.info);
     if (match.checked) paramsChecked.add(req);
     if (!target.plain) return this.run(req, target);
@@ -146,12 +201,31 @@ export class Dispatcher {
       } catch (error) {
         response = await this.handleError(error, req, target);
       }
-      response = await this.finalize(response, req, target);
+      response = await (this.traceHooks && hasAfterHooks(req, target)
+        ? inSpan('carafe.after_request', { 'carafe.hooks': target.after.length }, () => this.finalize(response, req, target))
+        : this.finalize(response, req, target));
     } catch (error) {
       // No handler took it, or an error handler, an after hook or the session failed: a 500 (Flask's handle_exception).
       unhandled = error;
       response = await this.handleException(error, req, target);
     }
+    if (this.traceHooks && target.teardown.length > 0) {
+      await inSpan('carafe.teardown_request', { 'carafe.hooks': target.teardown.length }, () => this.teardown(target, unhandled, req));
+    } else {
+      for (const hook of target.teardown) {
+        try {
+          await hook(unhandled, req);
+        } catch (error) {
+          this.log(req, error, 'teardownRequest hook failed');
+        }
+      }
+    }
+    // After teardown: the request's close callbacks (spooled uploads) wait for the body to be sent.
+    return closeAfter(req, toTsgi(response, req.method));
+  }
+
+  /** The teardown hooks, traced (the untraced path runs the same loop inline). */
+  private async teardown(target: Target, unhandled: unknown, req: Request<any, any, any>): Promise<void> {
     for (const hook of target.teardown) {
       try {
         await hook(unhandled, req);
@@ -159,8 +233,6 @@ export class Dispatcher {
         this.log(req, error, 'teardownRequest hook failed');
       }
     }
-    // After teardown: the request's close callbacks (spooled uploads) wait for the body to be sent.
-    return closeAfter(req, toTsgi(response, req.method));
   }
 
   /** After-this-request hooks, then after-request hooks, then the session is saved (Flask's `process_response`). */
@@ -176,6 +248,12 @@ export class Dispatcher {
 
   /** URL value preprocessors, before hooks, schema validation and the handler; returns what the handler (or a hook) returned. */
   private async respond(req: Request<any, any, any>, target: Target): Promise<unknown> {
+    if (this.traceHooks && (target.before.length > 0 || target.urlValuePreprocessors.length > 0)) {
+      const early = await inSpan('carafe.before_request', { 'carafe.hooks': target.before.length }, () => this.before(req, target));
+      if (early !== undefined) return early;
+      if (target.compiled) await validate(req, target.compiled);
+      return target.handler(req);
+    }
     const preprocessors = target.urlValuePreprocessors;
     if (preprocessors.length > 0) for (const hook of preprocessors) hook(target.info!.name, req.params, req);
     for (const hook of target.before) {
@@ -184,6 +262,17 @@ export class Dispatcher {
     }
     if (target.compiled) await validate(req, target.compiled);
     return target.handler(req);
+  }
+
+  /** URL value preprocessors and before hooks, traced: what a hook answered with, else `undefined`. */
+  private async before(req: Request<any, any, any>, target: Target): Promise<unknown> {
+    const preprocessors = target.urlValuePreprocessors;
+    if (preprocessors.length > 0) for (const hook of preprocessors) hook(target.info!.name, req.params, req);
+    for (const hook of target.before) {
+      const early = await hook(req);
+      if (early !== undefined && early !== null) return early;
+    }
+    return undefined;
   }
 
   /** The Response for what a handler, hook or error handler returned; `checks` (the handler's answer only) applies the route's response schemas. */
@@ -219,9 +308,17 @@ export class Dispatcher {
     if (error instanceof ClientDisconnected) throw error;
     const known = error instanceof HttpStatusError ? toHttpError(error) : error;
     const handler = findErrorHandler(target.errorScopes, known);
+    if (this.observe) return this.observedAnswer(error, req, handler ? await this.resolve(await handler(known, req), req) : known instanceof HttpError ? problem(known, req) : undefined);
     if (handler) return this.resolve(await handler(known, req), req);
     if (known instanceof HttpError) return problem(known, req);
     throw error;
+  }
+
+  /** With telemetry: a 5xx answered for an exception reports the exception (its type is `error.type`); no answer rethrows it. */
+  private observedAnswer(error: unknown, req: Request<any, any, any>, response: Response | undefined): Response {
+    if (response === undefined) throw error;
+    if (response.status >= 500) recordRequestError(req.environ, error);
+    return response;
   }
 
   /**
@@ -253,11 +350,23 @@ export class Dispatcher {
 
   private internalError(error: unknown, req: Request<any, any, any>): InternalServerError {
     this.log(req, error, 'Exception');
+    if (this.observe) recordRequestError(req.environ, error);
     const detail = this.services.debug() ? (error instanceof Error ? error.stack ?? error.message : String(error)) : undefined;
     return new InternalServerError(detail, { cause: error });
   }
 
   private log(req: Request<any, any, any>, error: unknown, what: string): void {
+    // With a logger (the app's own, or its server's): one structured record, stack included,
+    // carrying the request id and trace ids.
+    const logger = this.services.logger?.();
+    if (logger !== undefined) {
+      try {
+        logger.child(requestBindings(req.environ)).error({ err: error }, `${what} on ${req.method} ${req.scriptName}${req.path}`);
+        return;
+      } catch {
+        // A failing logger falls back to the error stream.
+      }
+    }
     const text = error instanceof Error ? error.stack ?? String(error) : String(error);
     try {
       req.environ['tsgi.errors'].write(`[carafe] ${what} on ${req.method} ${req.scriptName}${req.path}\n${text}\n`);
@@ -265,6 +374,11 @@ export class Dispatcher {
       // The error stream failing must not turn into a second error.
     }
   }
+}
+
+/** Whether a request has after-request work to trace: hooks of its route, or of its own. */
+function hasAfterHooks(req: Request<any, any, any>, target: Target): boolean {
+  return target.after.length > 0 || afterThisRequestHooks(req) !== undefined;
 }
 
 /** Validates params, query, headers and body against the route schema; 400 lists every failing field. */

@@ -1,5 +1,4 @@
-import { STATUS_CODES } from 'node:http';
-import { HttpStatusError } from '@carafe/gateway';
+import { HttpStatusError, STATUS_TEXT } from '@carafe/gateway';
 import { Response } from './response.js';
 import type { FieldError } from './schema.js';
 import { encodePath } from './uri.js';
@@ -23,7 +22,7 @@ export interface HttpErrorOptions {
 
 /** The reason phrase for a status code (`404` → `"Not Found"`). */
 export function reasonPhrase(status: number): string {
-  return STATUS_CODES[status] ?? (status >= 500 ? 'Server Error' : status >= 400 ? 'Client Error' : 'Unknown');
+  return STATUS_TEXT[status] ?? (status >= 500 ? 'Server Error' : status >= 400 ? 'Client Error' : 'Unknown');
 }
 
 /**

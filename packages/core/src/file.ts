@@ -1,12 +1,12 @@
 /**
  * Serving a file from disk (Flask's `send_file`). The HTTP semantics (validators, conditional
  * requests, byte ranges, streaming) are the gateway's `sendFile`, shared with the server's
- * `staticFiles()`; this module adds what is Flask's: finding the file as an application error
- * (404/403) and downloads.
+ * `staticFiles()`; core adds what is Flask's: finding the file as an application error (404/403)
+ * and downloads. The file system part is node/file.ts, loaded when the first file response is
+ * sent: file responses are Node-only (Bun and Deno too); this module, which the dispatcher and
+ * `Response` need, runs anywhere.
  */
-import { realpath, stat } from 'node:fs/promises';
-import { basename, isAbsolute } from 'node:path';
-import { isInside, resolveUnder, sendFile, type HeaderList, type ResponseBody, type SendFileRequest } from '@carafe/gateway';
+import type { HeaderList, ResponseBody, SendFileRequest } from '@carafe/gateway';
 
 /** Options of {@link fileResponse}. */
 export interface FileResponseOptions {
@@ -64,58 +64,7 @@ export class FileError extends Error {
  * Throws {@link FileError}: 404 if the path is missing or not a regular file, 403 if it cannot be reached.
  */
 export async function fileResponse(path: string, request: FileRequest, options: FileResponseOptions = {}): Promise<FileResult> {
-  if (options.root !== undefined) path = await underRoot(options.root, path);
-  const info = await statFile(path);
-  const extra: HeaderList = [];
-  if (options.download) {
-    extra.push(['Content-Disposition', contentDisposition(typeof options.download === 'string' ? options.download : basename(path))]);
-  }
-  const response = sendFile(path, info, request, {
-    contentType: options.contentType,
-    etag: options.etag === false ? false : 'weak',
-    lastModified: options.lastModified,
-    cacheControl: options.maxAge === undefined ? undefined : `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`,
-    headers: extra,
-  });
-  // sendFile says "no body" with `[]`, as TSGI does; a core Response says it with `null`.
-  const empty = Array.isArray(response.body) && response.body.length === 0;
-  return { status: response.status, headers: response.headers, body: empty ? null : response.body };
-}
-
-/**
- * The real path of `relative` inside `root` (Werkzeug's `safe_join`, plus symbolic links): refuses
- * NUL, backslashes, `..` segments and absolute paths by name (the gateway's `resolveUnder`), then
- * resolves links on the disk and refuses a target outside the root's own real path. Throws a 404
- * {@link FileError} that does not say which check failed.
- */
-async function underRoot(root: string, relative: string): Promise<string> {
-  const refuse = () => new FileError(404, `Not inside the directory: ${relative}`);
-  if (relative === '' || isAbsolute(relative) || /^[a-zA-Z]:/.test(relative)) throw refuse();
-  const named = resolveUnder(root, relative);
-  if (named === undefined) throw refuse();
-  let base: string;
-  let real: string;
-  try {
-    base = await realpath(root);
-    real = await realpath(named);
-  } catch (error) {
-    throw new FileError(404, `File not found: ${relative}`, { cause: error });
-  }
-  if (!isInside(base, real) || real === base) throw refuse();
-  return real;
-}
-
-async function statFile(path: string) {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new FileError(403, `File not readable: ${path}`, { cause: error });
-    throw new FileError(404, `File not found: ${path}`, { cause: error });
-  }
-  if (!info.isFile()) throw new FileError(404, `Not a regular file: ${path}`);
-  return info;
+  return (await import('#carafe-node/file')).fileResponse(path, request, options);
 }
 
 /** An RFC 6266 attachment header: a quoted ASCII fallback plus `filename*` when the name is not plain ASCII. */

@@ -1,94 +1,16 @@
 /**
- * Form bodies: `application/x-www-form-urlencoded` and `multipart/form-data` (with files, via
- * @fastify/busboy). The body is read as a stream and every limit is checked while reading. A file
- * is held in memory up to `maxFileMemoryBytes`; a bigger one is spooled to a temporary file (see
- * {@link UploadedFile.path}), which {@link FormData.cleanup} deletes.
+ * Form bodies: `application/x-www-form-urlencoded`, parsed here on every runtime, and
+ * `multipart/form-data` (with files, via @fastify/busboy), parsed by node/multipart.ts, which is
+ * loaded on the first multipart body: it needs Node's streams and file system (uploads over
+ * `maxFileMemoryBytes` are spooled to temporary files), so on a fetch runtime bundle (workerd) a
+ * multipart body fails with an error saying so. The body is read as a stream and every limit is
+ * checked while reading.
  */
-import { randomBytes } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
-import { once } from 'node:events';
-import { createReadStream, readFileSync, type WriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy';
+import { concatBytes, decodeUtf8Exact } from './bytes.js';
+import { Form, FormError, type FormData, type FormLimits } from './form-data.js';
 
-/**
- * An uploaded file: in memory, or spooled to a temporary file when larger than `maxFileMemoryBytes`.
- * A temporary file is deleted when the request is finished (or by {@link FormData.cleanup}); move or
- * copy it (`fs.rename(file.path, …)`) to keep it.
- */
-export interface UploadedFile {
-  /** Name of the form field. */
-  fieldName: string;
-  /**
-   * File name the client sent, without directories. Empty for a browser's empty file input
-   * (`filename=""` with `application/octet-stream`); a part with `filename=""` and no Content-Type is a field.
-   * Never use it as a path as is.
-   */
-  filename: string;
-  /** The part's Content-Type (`text/plain` when the client sent none, as RFC 7578 says). */
-  contentType: string;
-  size: number;
-  /**
-   * The temporary file holding the content (mode 0600, in a private directory under `os.tmpdir()`),
-   * or `undefined` when the content is in memory.
-   */
-  readonly path: string | undefined;
-  /** The content; read synchronously from disk when spooled (prefer {@link stream} for big files). */
-  bytes(): Uint8Array;
-  /** The content decoded as UTF-8 (read synchronously from disk when spooled). */
-  text(): string;
-  /** The content as a stream of bytes (a Node `Readable`, also an async iterable of `Buffer`s). */
-  stream(): Readable;
-}
-
-/** A parsed form: text fields by name (in order) and the uploaded files. */
-export interface FormData {
-  fields: Record<string, string[]>;
-  files: UploadedFile[];
-  /** First value of a field. */
-  get(name: string): string | undefined;
-  /** All values of a field (empty if absent). */
-  getAll(name: string): string[];
-  /** First file uploaded under a field name. */
-  file(name: string): UploadedFile | undefined;
-  /**
-   * Deletes the temporary files of spooled uploads (idempotent). `req.form()` calls it when the
-   * request is finished; whoever calls {@link parseForm} directly calls it when done with the files.
-   */
-  cleanup(): Promise<void>;
-}
-
-/** Limits of {@link parseForm}; the optional counts are unlimited when omitted. */
-export interface FormLimits {
-  /** Largest body accepted, in bytes. */
-  maxBytes: number;
-  /** Largest single file, in bytes (default `maxBytes`). */
-  maxFileBytes?: number;
-  maxFiles?: number;
-  maxFields?: number;
-  /**
-   * Largest file kept in memory, in bytes (default 1 MiB); a bigger file is spooled to a temporary
-   * file. `0` spools every non-empty file; `Infinity` never spools.
-   */
-  maxFileMemoryBytes?: number;
-}
-
-/** Default of {@link FormLimits.maxFileMemoryBytes}. */
-export const DEFAULT_FILE_MEMORY_BYTES = 1024 * 1024;
-
-/** Why a form was refused: `status` 400 (malformed), 413 (over a limit) or 415 (not a form). */
-export class FormError extends Error {
-  readonly status: 400 | 413 | 415;
-  constructor(status: 400 | 413 | 415, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'FormError';
-    this.status = status;
-  }
-}
+export { DEFAULT_FILE_MEMORY_BYTES, FormError } from './form-data.js';
+export type { FormData, FormLimits, UploadedFile } from './form-data.js';
 
 /**
  * Parses a form body from a stream of bytes. `contentType` is the request's full Content-Type
@@ -98,267 +20,26 @@ export class FormError extends Error {
 export async function parseForm(input: AsyncIterable<Uint8Array>, contentType: string, limits: FormLimits): Promise<FormData> {
   const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
   if (mediaType === 'application/x-www-form-urlencoded') return parseUrlEncoded(input, limits);
-  if (mediaType === 'multipart/form-data') return parseMultipart(input, contentType, limits);
-  throw new FormError(415, `Expected a form (application/x-www-form-urlencoded or multipart/form-data), got ${mediaType || 'no media type'}`);
+  if (mediaType === 'multipart/form-data') return (await import('#carafe-node/multipart')).parseMultipart(input, contentType, limits);
+  throw new FormError(
+    415,
+    `Expected a form (application/x-www-form-urlencoded or multipart/form-data), got ${mediaType || 'no media type'}`,
+  );
 }
-
-const tooLarge = (limits: FormLimits) => new FormError(413, `The form body exceeds ${limits.maxBytes} bytes`);
-const malformed = (error: unknown) => new FormError(400, `Malformed multipart/form-data: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 
 async function parseUrlEncoded(input: AsyncIterable<Uint8Array>, limits: FormLimits): Promise<FormData> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of input) {
     total += chunk.byteLength;
-    if (total > limits.maxBytes) throw tooLarge(limits);
+    if (total > limits.maxBytes) throw new FormError(413, `The form body exceeds ${limits.maxBytes} bytes`);
     chunks.push(chunk);
   }
-  const form = new Form(undefined);
+  const form = new Form();
   let count = 0;
-  for (const [name, value] of new URLSearchParams(Buffer.concat(chunks, total).toString('utf8'))) {
+  for (const [name, value] of new URLSearchParams(decodeUtf8Exact(concatBytes(chunks, total)))) {
     if (++count > (limits.maxFields ?? Infinity)) throw new FormError(413, `The form has more than ${limits.maxFields} fields`);
     form.addField(name, value);
   }
   return form;
-}
-
-async function parseMultipart(input: AsyncIterable<Uint8Array>, contentType: string, limits: FormLimits): Promise<FormData> {
-  const maxFileBytes = Math.min(limits.maxFileBytes ?? limits.maxBytes, limits.maxBytes);
-  const maxMemory = limits.maxFileMemoryBytes ?? DEFAULT_FILE_MEMORY_BYTES;
-  let parser: BusboyInstance;
-  try {
-    parser = Busboy({
-      headers: { 'content-type': contentType },
-      defCharset: 'utf8',
-      // As busboy 1 and RFC 7578 have it: a part is a file when it is application/octet-stream or has a
-      // file name; `filename=""` alone (what some clients send for no file) leaves it a field.
-      isPartAFile: (_name, type, filename) => type === 'application/octet-stream' || (filename !== undefined && filename !== ''),
-      // @fastify/busboy flags a part once it *exceeds* a size limit: the limits are inclusive.
-      limits: { fileSize: maxFileBytes, fieldSize: limits.maxBytes, files: limits.maxFiles, fields: limits.maxFields },
-    });
-  } catch (error) {
-    throw malformed(error);
-  }
-
-  const spool = new Spool();
-  const form = new Form(spool);
-  const streams: BusboyFileStream[] = [];
-  const receiving: Promise<UploadedFile | undefined>[] = [];
-  let failed = false;
-  let failure: unknown;
-  const fail = (error: unknown) => {
-    if (failed) return;
-    failed = true;
-    failure = error;
-  };
-
-  parser.on('field', (name, value, _nameTruncated, valueTruncated) => {
-    if (valueTruncated) fail(tooLarge(limits));
-    else form.addField(name, value);
-  });
-  parser.on('file', (fieldName, stream, filename, _encoding, mimeType) => {
-    streams.push(stream);
-    stream.on('limit', () => fail(new FormError(413, `File ${JSON.stringify(filename ?? '')} exceeds ${maxFileBytes} bytes`)));
-    stream.on('error', () => {}); // reported through the parser's own 'error', which comes first
-    const file = receiveFile(stream, fieldName, filename ?? '', mimeType, maxMemory, spool);
-    file.catch(fail); // a stream error lost to the parser's 400; a disk error fails the request (500)
-    receiving.push(file);
-  });
-  parser.on('filesLimit', () => fail(new FormError(413, `The form has more than ${limits.maxFiles} files`)));
-  parser.on('fieldsLimit', () => fail(new FormError(413, `The form has more than ${limits.maxFields} fields`)));
-  parser.on('error', (error) => fail(malformed(error)));
-  onPartHeader(parser, (header) => {
-    // @fastify/busboy skips a part whose header does not parse (or has no Content-Disposition);
-    // busboy 1 refused it, and RFC 7578 requires the header.
-    if (!header['content-disposition']?.length) fail(malformed(new Error('Malformed part header')));
-  });
-  const ended = new Promise<void>((resolve) => {
-    parser.once('finish', resolve);
-    parser.once('error', () => resolve());
-  });
-
-  try {
-    let total = 0;
-    for await (const chunk of input) {
-      total += chunk.byteLength;
-      if (total > limits.maxBytes) fail(tooLarge(limits));
-      if (failed) break;
-      // A parser error may leave the write pending for ever; `ended` settles then.
-      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain').catch(() => {}), ended]);
-      if (failed) break;
-    }
-    if (!failed) {
-      parser.end();
-      await ended;
-    }
-  } catch (error) {
-    fail(error); // reading the input failed (the client went away, a server limit)
-  }
-
-  if (!failed) {
-    // Every file part has ended; its last bytes may still be on their way to disk.
-    for (const file of await Promise.allSettled(receiving)) {
-      if (file.status === 'rejected') fail(file.reason);
-      else if (file.value) form.files.push(file.value);
-    }
-  }
-  if (failed) {
-    parser.destroy();
-    for (const stream of streams) stream.destroy();
-    await Promise.allSettled(receiving);
-    await spool.remove();
-    throw failure;
-  }
-  return form;
-}
-
-/**
- * Calls `listener` with each part's parsed header. @fastify/busboy has no public event for it, so
- * this reaches its multipart parser's Dicer (`_parser.parser`); the malformed-header test guards it.
- */
-function onPartHeader(parser: BusboyInstance, listener: (header: Record<string, string[] | undefined>) => void): void {
-  const dicer = (parser as unknown as { _parser?: { parser?: EventEmitter } })._parser?.parser;
-  dicer?.on('part', (part: EventEmitter) => part.on('header', listener));
-}
-
-/** Reads one file part: into memory up to `maxMemory` bytes, past that into a temporary file. */
-async function receiveFile(stream: BusboyFileStream, fieldName: string, filename: string, mimeType: string,
-  maxMemory: number, spool: Spool): Promise<UploadedFile | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let out: SpoolFile | undefined;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (out) {
-        await out.write(chunk);
-      } else if (size > maxMemory) {
-        out = await spool.create();
-        for (const held of chunks) await out.write(held);
-        chunks.length = 0;
-        await out.write(chunk);
-      } else {
-        chunks.push(chunk);
-      }
-    }
-    if (stream.truncated) {
-      await out?.destroy();
-      return undefined; // over maxFileBytes: the 'limit' listener failed the form
-    }
-    const type = mimeType || 'application/octet-stream';
-    if (out) {
-      await out.close();
-      return spooledFile(fieldName, filename, type, size, out.path);
-    }
-    return memoryFile(fieldName, filename, type, Buffer.concat(chunks, size));
-  } catch (error) {
-    await out?.destroy();
-    throw error;
-  }
-}
-
-function memoryFile(fieldName: string, filename: string, contentType: string, content: Buffer): UploadedFile {
-  return {
-    fieldName,
-    filename,
-    contentType,
-    size: content.length,
-    path: undefined,
-    bytes: () => new Uint8Array(content.buffer, content.byteOffset, content.length),
-    text: () => content.toString('utf8'),
-    stream: () => Readable.from([content], { objectMode: false }),
-  };
-}
-
-function spooledFile(fieldName: string, filename: string, contentType: string, size: number, path: string): UploadedFile {
-  return {
-    fieldName,
-    filename,
-    contentType,
-    size,
-    path,
-    bytes: () => {
-      const content = readFileSync(path);
-      return new Uint8Array(content.buffer, content.byteOffset, content.length);
-    },
-    text: () => readFileSync(path, 'utf8'),
-    stream: () => createReadStream(path),
-  };
-}
-
-/**
- * The temporary files of one form, in a private directory (`fs.mkdtemp`, mode 0700) made on first
- * use under `os.tmpdir()`; each file has a random name and mode 0600.
- */
-class Spool {
-  #dir: Promise<string> | undefined;
-
-  async create(): Promise<SpoolFile> {
-    this.#dir ??= mkdtemp(join(tmpdir(), 'carafe-upload-'));
-    const dir = await this.#dir;
-    const path = join(dir, randomBytes(16).toString('hex'));
-    const handle = await open(path, 'wx', 0o600);
-    return new SpoolFile(path, handle.createWriteStream({ highWaterMark: 64 * 1024 }));
-  }
-
-  /** Deletes the directory and every file in it; later calls do nothing. */
-  async remove(): Promise<void> {
-    const dir = this.#dir;
-    if (!dir) return;
-    this.#dir = undefined;
-    const path = await dir.catch(() => undefined);
-    if (path) await rm(path, { recursive: true, force: true });
-  }
-}
-
-/** A temporary file being written. */
-class SpoolFile {
-  constructor(readonly path: string, private readonly out: WriteStream) {
-    out.on('error', () => {}); // reported by write() and close()
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    if (!this.out.write(chunk)) await once(this.out, 'drain');
-  }
-
-  async close(): Promise<void> {
-    this.out.end();
-    await finished(this.out);
-  }
-
-  /** Stops writing and closes the file (which the spool's removal deletes). */
-  async destroy(): Promise<void> {
-    this.out.destroy();
-    await finished(this.out).catch(() => {});
-  }
-}
-
-class Form implements FormData {
-  readonly fields: Record<string, string[]> = Object.create(null);
-  readonly files: UploadedFile[] = [];
-  readonly #spool: Spool | undefined;
-
-  constructor(spool: Spool | undefined) {
-    this.#spool = spool;
-  }
-
-  addField(name: string, value: string): void {
-    (this.fields[name] ??= []).push(value);
-  }
-
-  get(name: string): string | undefined {
-    return this.fields[name]?.[0];
-  }
-
-  getAll(name: string): string[] {
-    return this.fields[name] ?? [];
-  }
-
-  file(name: string): UploadedFile | undefined {
-    return this.files.find((file) => file.fieldName === name);
-  }
-
-  cleanup(): Promise<void> {
-    return this.#spool ? this.#spool.remove() : Promise.resolve();
-  }
 }

@@ -46,3 +46,8 @@ export type { OpenApiInfo, OpenApiOptions, OpenApiRoute } from './openapi.js';
 export { parseForm } from './form.js';
 export type { FormData, UploadedFile } from './form.js';
 export { fileResponse } from './file.js';
+export { consoleLogger, requestBindings, SERVER_TELEMETRY } from './observe.js';
+export type { LogFn, Logger, ServerTelemetry } from './observe.js';
+export type { CarafeUser, RequestAuth } from './auth.js';
+export { ALLOWED_METHODS_KEY, ROUTE_MIDDLEWARE_KEY, documentMiddleware } from './middleware.js';
+export type { MiddlewareDocs, OpenApiContribution } from './middleware.js';

@@ -4,7 +4,7 @@
  * their `$ref`s to shared schemas pointed at `components.schemas`; a Standard Schema validator
  * appears as the JSON Schema its library gives (`~standard.jsonSchema`, or the `jsonSchema` option).
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_TEXT } from '@carafe/gateway';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { parse, type Token } from 'path-to-regexp';
 import { isStandardSchema, standardJsonSchema, type JSONSchema, type RouteSchema, type SchemaPart, type SharedSchema } from './schema.js';
@@ -16,6 +16,12 @@ export interface OpenApiRoute {
   path: string;
   name: string;
   schema?: RouteSchema;
+  /** The operation's `security` (from the middleware around it: `app.openapi()` collects it). */
+  security?: ReadonlyArray<Record<string, readonly string[]>>;
+  /** Responses the middleware around it may answer with (`401`, `429`, …); the route's own schemas win. */
+  responses?: Record<string, unknown>;
+  /** The media types the route produces (its `produces` option): the content types of its success responses. */
+  produces?: readonly string[];
 }
 
 /** The document's `info` object. */
@@ -35,6 +41,8 @@ export interface OpenApiOptions {
    * part is documented as `{}` (any value).
    */
   jsonSchema?: (schema: StandardSchemaV1, io: 'input' | 'output') => JSONSchema | undefined;
+  /** `components.securitySchemes` (`app.openapi()` collects them from the middleware's descriptions). */
+  securitySchemes?: Record<string, Record<string, unknown>>;
 }
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
@@ -100,7 +108,7 @@ export function buildOpenApi(routes: readonly OpenApiRoute[], info: OpenApiInfo,
         let id = base;
         for (let n = 2; operationIds.has(id); n++) id = `${base}_${n}`;
         operationIds.add(id);
-        pathItem[method] = operation(id, variant.params, documented(route.schema, components));
+        pathItem[method] = withMiddlewareDocs(operation(id, variant.params, documented(route.schema, components)), route);
       }
     });
   }
@@ -108,7 +116,10 @@ export function buildOpenApi(routes: readonly OpenApiRoute[], info: OpenApiInfo,
     openapi: '3.1.0',
     info: { title: info.title, version: info.version, ...(info.description !== undefined && { description: info.description }) },
     paths,
-    components: { schemas: { ...structuredClone(COMPONENTS.schemas), ...components.schemas } },
+    components: {
+      schemas: { ...structuredClone(COMPONENTS.schemas), ...components.schemas },
+      ...(options.securitySchemes && { securitySchemes: structuredClone(options.securitySchemes) }),
+    },
   };
 }
 
@@ -295,11 +306,41 @@ const CLASS_DESCRIPTIONS: Record<string, string> = {
 function responses(declared: RouteSchema['response'], validates: boolean): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(declared ?? {})) {
-    const description = STATUS_CODES[status] ?? CLASS_DESCRIPTIONS[status] ?? 'Response';
+    const description = STATUS_TEXT[Number(status)] ?? CLASS_DESCRIPTIONS[status] ?? 'Response';
     result[status] = status === '204' || status === '304' ? { description } : { description, content: { 'application/json': { schema } } };
   }
   if (Object.keys(result).length === 0) result['200'] = { description: 'Successful response' };
   if (validates && result['400'] === undefined) result['400'] = PROBLEM_RESPONSE('The request failed validation');
   if (result.default === undefined) result.default = PROBLEM_RESPONSE('An error, as RFC 9457 problem details');
+  return result;
+}
+
+/**
+ * An operation with what the route's middleware and `produces` option add: its `security`, the
+ * middleware's responses (the route's own win; `default` stays last), and the produced media types
+ * as the content of its success responses.
+ */
+function withMiddlewareDocs(op: Record<string, unknown>, route: OpenApiRoute): Record<string, unknown> {
+  if (route.security === undefined && route.responses === undefined && route.produces === undefined) return op;
+  const result = { ...op };
+  if (route.security !== undefined) result.security = route.security.map((requirement) => structuredClone(requirement));
+  let responses = op.responses as Record<string, Record<string, unknown>>;
+  if (route.responses !== undefined) {
+    const { default: last, ...own } = responses;
+    responses = { ...(structuredClone(route.responses) as Record<string, Record<string, unknown>>), ...own, ...(last && { default: last }) };
+  }
+  if (route.produces !== undefined) {
+    const produces = route.produces;
+    responses = Object.fromEntries(
+      Object.entries(responses).map(([status, response]) => {
+        if (!/^2/.test(status) || status === '204') return [status, response];
+        const content = response.content as Record<string, { schema?: unknown }> | undefined;
+        const schema = content?.['application/json']?.schema;
+        const types = Object.fromEntries(produces.map((type) => [type, /[/+]json\b/.test(type) && schema !== undefined ? { schema } : {}]));
+        return [status, { ...response, content: types }];
+      }),
+    );
+  }
+  result.responses = responses;
   return result;
 }

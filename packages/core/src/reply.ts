@@ -4,6 +4,7 @@
  * JSON body checked and rewritten by the route's response schema for its status.
  */
 import type { TsgiResponse } from '@carafe/gateway';
+import { byteLength, decodeUtf8Exact, encodeUtf8 } from './bytes.js';
 import { FileResponse, JSON_TYPE, JsonResponse, NO_BODY, Response, TEXT_TYPE } from './response.js';
 import { ResponseValidationError, type CompiledRouteSchema, type Serialize } from './schema.js';
 
@@ -63,9 +64,20 @@ export function needsBodyRead(response: Response, checks: ResponseChecks): boole
 /** Reads a streamed body into memory (as bytes), so that {@link applyResponseSchema} can check it. */
 export async function readBody(response: Response): Promise<void> {
   const body = response.body as Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
-  const parts: Buffer[] = [];
-  for await (const chunk of body) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  response.body = new Uint8Array(Buffer.concat(parts));
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const bytes = typeof chunk === 'string' ? encodeUtf8(chunk) : chunk;
+    parts.push(bytes);
+    total += bytes.byteLength;
+  }
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.byteLength;
+  }
+  response.body = joined;
 }
 
 /**
@@ -82,7 +94,7 @@ export function applyResponseSchema(response: Response, checks: ResponseChecks):
   if (response instanceof JsonResponse && response.keepsValue) value = response.value;
   else {
     const body = response.body;
-    const text = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
+    const text = typeof body === 'string' ? body : body instanceof Uint8Array ? decodeUtf8Exact(body) : undefined;
     if (text === undefined) return response; // a stream: the dispatcher reads it first
     try {
       value = JSON.parse(text);
@@ -111,7 +123,7 @@ export function valueToTsgi(value: unknown, method: string, serialize: Serialize
   const text = isText ? value : jsonText(value, serialize);
   return {
     status: 200,
-    headers: [isText ? TEXT_HEADER : JSON_HEADER, ['content-length', String(Buffer.byteLength(text))]],
+    headers: [isText ? TEXT_HEADER : JSON_HEADER, ['content-length', String(byteLength(text))]],
     body: method === 'HEAD' ? NO_BODY : [text],
   };
 }

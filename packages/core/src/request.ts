@@ -1,15 +1,20 @@
-import { parse as parseQueryString } from 'node:querystring';
 import { environKey, type Environ } from '@carafe/gateway';
+import { concatBytes, decodeUtf8 } from './bytes.js';
 import type { CarafeConfig } from './config.js';
+import { AUTH_KEY, type CarafeUser, type RequestAuth } from './auth.js';
 import { parseCookies } from './cookies.js';
 import { BadRequest, ContentTooLarge, HttpError, UnsupportedMediaType, httpError } from './errors.js';
-import { parseForm, type FormData } from './form.js';
+import { parseForm } from './form.js';
+import type { FormData } from './form-data.js';
 import { requestHost } from './hosts.js';
 import type { Response } from './response.js';
+import { parseQuery } from './query.js';
 import type { Session } from './session.js';
 import type { CarafeRoutes, Query, RouteName, UrlForArgs } from './types.js';
 import { encodePath } from './uri.js';
+import { acceptsOther, acceptsType } from './negotiate.js';
 import type { UrlForOptions } from './url.js';
+import { consoleLogger, requestBindings, type Logger } from './observe.js';
 
 /**
  * The application as a request shows it (`req.app`, Flask's `current_app`): its settings and URL
@@ -20,7 +25,12 @@ export interface RequestApp {
   readonly config: CarafeConfig;
   /** The path of a named route under `config.applicationRoot`; inside a request prefer `req.urlFor`. Names and params are checked against {@link CarafeRoutes} when it is declared. */
   urlFor<const N extends RouteName>(name: N, ...args: UrlForArgs<N, UrlForOptions>): string;
+  /** The logger of one request (`req.log`): the app's logger bound to the request id and trace ids. */
+  requestLogger?(environ: Environ): Logger;
 }
+
+/** Each request's logger, made on first use of `req.log` (kept out of the request object itself). */
+const requestLogs = new WeakMap<Request<any, any, any>, Logger>();
 
 /** What a request needs from its application: settings, sessions and URL building. */
 export interface RequestContext {
@@ -88,16 +98,6 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   const semi = contentType.indexOf(';');
   const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
-}
-
-/**
- * Decodes UTF-8 as `TextDecoder` does (a leading BOM dropped, bad bytes replaced), through
- * Buffer's decoder: a TextDecoder costs about a microsecond to construct, per request.
- */
-function utf8(bytes: Uint8Array): string {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = buffer.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
@@ -246,7 +246,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
 
   /** The parsed query string; a key given more than once maps to an array of its values. */
   get query(): Q {
-    return (this.#query ??= { ...parseQueryString(this.environ.QUERY_STRING) } as Q);
+    return (this.#query ??= parseQuery(this.environ.QUERY_STRING) as Q);
   }
   set query(value: Q) {
     this.#query = value;
@@ -282,6 +282,68 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     return this.environ['tsgi.signal'];
   }
 
+  /**
+   * The request's logger: the app's logger (`app.log`) whose records carry `request_id` and, while
+   * the request is traced, `trace_id` and `span_id`. A pino logger under `carafe serve`.
+   *
+   * @example req.log.info({ userId }, 'user signed in')
+   */
+  get log(): Logger {
+    let log = requestLogs.get(this);
+    if (log === undefined) {
+      log = this.#ctx.app.requestLogger?.(this.environ) ?? consoleLogger(requestBindings(this.environ));
+      requestLogs.set(this, log);
+    }
+    return log;
+  }
+
+  /**
+   * The identity an authentication middleware verified (`environ['carafe.auth']`: `jwtAuth`,
+   * `bearerAuth`, `basicAuth` of `@carafe/middleware`), or `undefined`.
+   */
+  get auth(): RequestAuth | undefined {
+    return this.environ[AUTH_KEY] as RequestAuth | undefined;
+  }
+
+  /** The user the authentication middleware mapped the credentials to (`req.auth.user`); type it with {@link CarafeUser}. */
+  get user(): CarafeUser | undefined {
+    return this.auth?.user;
+  }
+
+  /**
+   * Content negotiation on `Accept` (by the `negotiator` package). With media types or short names
+   * (`json`, `html`, `text`, `csv`, `xml`): the one the client prefers, as given, or `false` when it
+   * takes none; a request without `Accept` takes the first. Without arguments: the accepted types, best first.
+   *
+   * @example req.accepts('application/json', 'text/csv') === 'text/csv'
+   */
+  accepts(): string[];
+  accepts(...types: string[]): string | false;
+  accepts(...types: string[]): string | false | string[] {
+    return acceptsType(this.environ, types);
+  }
+
+  /** The best of `encodings` by `Accept-Encoding` (`identity` unless refused), `false` for none; without arguments, all accepted. */
+  acceptsEncodings(): string[];
+  acceptsEncodings(...encodings: string[]): string | false;
+  acceptsEncodings(...encodings: string[]): string | false | string[] {
+    return acceptsOther(this.environ, 'encodings', encodings);
+  }
+
+  /** The best of `charsets` by `Accept-Charset`, `false` for none; without arguments, all accepted. */
+  acceptsCharsets(): string[];
+  acceptsCharsets(...charsets: string[]): string | false;
+  acceptsCharsets(...charsets: string[]): string | false | string[] {
+    return acceptsOther(this.environ, 'charsets', charsets);
+  }
+
+  /** The best of `languages` by `Accept-Language`, `false` for none; without arguments, all accepted. */
+  acceptsLanguages(): string[];
+  acceptsLanguages(...languages: string[]): string | false;
+  acceptsLanguages(...languages: string[]): string | false | string[] {
+    return acceptsOther(this.environ, 'languages', languages);
+  }
+
   /** Per-request storage for hooks and handlers (Flask's `g`). */
   get state(): Record<string, unknown> {
     return (this.#state ??= {});
@@ -305,7 +367,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
 
   /** The body decoded as UTF-8. */
   async text(): Promise<string> {
-    return utf8(await this.bytes());
+    return decodeUtf8(await this.bytes());
   }
 
   /** The body parsed as JSON: 415 unless the Content-Type is JSON, 400 if it does not parse. */
@@ -322,8 +384,9 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   }
 
   /**
-   * The body parsed as `application/x-www-form-urlencoded` or `multipart/form-data`, files included.
-   * Uploads spooled to temporary files are deleted when the request is finished (see {@link callOnClose}).
+   * The body parsed as `application/x-www-form-urlencoded` (on every runtime) or `multipart/form-data`,
+   * files included (Node, Bun and Deno: its parser is loaded on the first multipart body). Uploads
+   * spooled to temporary files are deleted when the request is finished (see {@link callOnClose}).
    */
   form(): Promise<FormData> {
     if (this.#form) return this.#form;
@@ -419,6 +482,6 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
       chunks.push(chunk);
     }
     if (chunks.length === 1) return chunks[0]!;
-    return Buffer.concat(chunks, size);
+    return concatBytes(chunks, size);
   }
 }

@@ -1,4 +1,5 @@
 import { discardBody, type Chunk, type HeaderList, type ResponseBody, type TsgiResponse } from '@carafe/gateway';
+import { byteLength } from './bytes.js';
 import { serializeCookie, type CookieOptions } from './cookies.js';
 import type { FileResponseOptions } from './file.js';
 
@@ -213,7 +214,7 @@ export function stream(body: Iterable<Chunk> | AsyncIterable<Chunk>, init?: Resp
 
 /**
  * Serves a file with `ETag`, `Last-Modified`, `Range` (206/416) and conditional 304 support,
- * streaming its content.
+ * streaming its content. Needs a file system: Node, Bun or Deno (not workerd).
  */
 export function file(path: string, init?: FileInit): FileResponse {
   return new FileResponse(path, init);
@@ -245,7 +246,7 @@ export const NO_BODY: ResponseBody = Object.freeze([]) as unknown as ResponseBod
 /** Normalises a body into what TSGI returns, plus its byte length when known. */
 export function toTsgiBody(body: BodyInit): { body: ResponseBody; length: number | undefined } {
   if (body === null || body === undefined) return { body: NO_BODY, length: 0 };
-  if (typeof body === 'string') return { body: [body], length: Buffer.byteLength(body) };
+  if (typeof body === 'string') return { body: [body], length: byteLength(body) };
   if (body instanceof Uint8Array) return { body: [body], length: body.byteLength };
   return { body, length: undefined };
 }

@@ -156,6 +156,15 @@ export class Router<T> {
     return NOT_FOUND;
   }
 
+  /**
+   * The methods `path` answers, as an `Allow` header lists them (HEAD with GET, OPTIONS always), or
+   * `undefined` when no route matches it: what a CORS preflight reports before routing decides.
+   */
+  allowed(path: string): string[] | undefined {
+    const matching = this.#tree.matching(path);
+    return matching.length > 0 ? sortMethods(matching.flatMap((entry) => entry.allow)) : undefined;
+  }
+
   /** A match in the tree or a slash redirect for `path` itself (its literal entry already tried), or `undefined`. */
   #search(method: string, path: string): Found<T> | { kind: 'redirect'; path: string } | undefined {
     const found = this.#tree.find(method, path);

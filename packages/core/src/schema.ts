@@ -11,8 +11,12 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Format, KeywordDefinition, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+// Before fast-json-stringify, which reads process.versions as it loads (see process-versions.ts).
+import { restoreProcess } from './process-versions.js';
 import fastJsonStringify from 'fast-json-stringify';
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
+
+restoreProcess();
 
 /** What a validator factory needs of an ajv instance (any ajv 8 class: `Ajv`, `Ajv2019`, `Ajv2020`). */
 export type Ajv = Pick<Ajv2020, 'compile'> & Partial<Pick<Ajv2020, 'addSchema' | 'addFormat' | 'addKeyword' | 'getSchema'>>;

@@ -4,11 +4,11 @@ import { Session, SessionSigner } from '../src/session.js';
 
 // Observe the comparison primitive while keeping its real behaviour.
 const compare = vi.hoisted(() => ({ calls: 0 }));
-vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+vi.mock('../src/hmac.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/hmac.js')>();
   return {
     ...actual,
-    timingSafeEqual: (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {
+    timingSafeEqual: (a: Uint8Array, b: Uint8Array) => {
       compare.calls++;
       return actual.timingSafeEqual(a, b);
     },
@@ -200,5 +200,63 @@ describe('SessionSigner', () => {
     compare.calls = 0;
     expect(signer.unsign(value.slice(0, -2) + (value.endsWith('AA') ? 'BA' : 'AA'))).toBeUndefined();
     expect(compare.calls).toBe(3);
+  });
+});
+
+describe('cookies signed by the node:crypto signer (before core ran on fetch runtimes)', () => {
+  // Made by SessionSigner as it was with node:crypto (createHmac, Buffer base64url), at 2026-01-15T12:00:00Z.
+  const SIGNED_BY_NODE_CRYPTO = {
+    current:
+      'eyJ1c2VyIjoiYWRhIiwicm9sZXMiOlsiYWRtaW4iXSwiY2FydCI6WzEsMi41LG51bGxdLCJub3RlIjoiSsO8cmdlbiDimJUg8J-YgCIsIl9wZXJtYW5lbnQiOnRydWV9.t8wmo0.bOONM05w8ZDP71pGhArnf-9XdDljAXGskvK3ZW-eerM',
+    old: 'eyJ1c2VyIjoiYm9iIn0.t8wmo0.A9NKcXsgWrLv94uUgtbFkw4ZvWy5l-uU9gV53DlrH-I',
+    longKeyOtherSalt:
+      'eyJjc3JmIjoieHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eCJ9.t8wmo0.7mZ_dsaoo9WFHvJdXHn8WihUXzYg3vB97l8us7NyomI',
+  };
+
+  it('verifies cookies the node:crypto signer made, and signs them byte for byte the same', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-01-15T12:00:00Z'));
+    const signer = new SessionSigner(['a long random secret', 'an old secret']);
+    const data = { user: 'ada', roles: ['admin'], cart: [1, 2.5, null], note: 'Jürgen ☕ 😀', _permanent: true };
+    expect(signer.unsign(SIGNED_BY_NODE_CRYPTO.current)).toEqual(data);
+    expect(signer.unsign(SIGNED_BY_NODE_CRYPTO.old)).toEqual({ user: 'bob' });
+    expect(signer.sign(data)).toBe(SIGNED_BY_NODE_CRYPTO.current);
+    const salted = new SessionSigner(['k'.repeat(100)], { salt: 'other.purpose' });
+    expect(salted.unsign(SIGNED_BY_NODE_CRYPTO.longKeyOtherSalt)).toEqual({ csrf: 'x'.repeat(70) });
+    expect(salted.sign({ csrf: 'x'.repeat(70) })).toBe(SIGNED_BY_NODE_CRYPTO.longKeyOtherSalt);
+  });
+
+  it('agrees with the node:crypto signer both ways on random secrets, salts and data', () => {
+    /** The signer as it was: HMAC-SHA256 from node:crypto, base64url from Buffer. */
+    const nodeSign = (secret: string, salt: string, data: unknown, time: number) => {
+      const key = createHmac('sha256', secret).update(salt).digest();
+      const signed = `${Buffer.from(JSON.stringify(data), 'utf8').toString('base64url')}.${time.toString(36)}`;
+      return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
+    };
+    const nodeVerify = (secret: string, salt: string, value: string) => {
+      const [payload, timestamp, signature] = value.split('.') as [string, string, string];
+      const key = createHmac('sha256', secret).update(salt).digest();
+      const expected = createHmac('sha256', key).update(`${payload}.${timestamp}`).digest('base64url');
+      return expected === signature ? JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) : undefined;
+    };
+    /** `n` random code points: ASCII to astral, no surrogates. */
+    const text = (n: number) =>
+      Array.from({ length: n }, () => {
+        const point = Math.floor(Math.random() * 0x2f800);
+        return String.fromCodePoint(point < 0xd800 ? point : point + 0x800);
+      }).join('');
+    vi.useFakeTimers();
+    for (let i = 0; i < 300; i++) {
+      const secret = text(1 + Math.floor(Math.random() * 90));
+      const salt = i % 2 ? 'carafe.session' : text(Math.floor(Math.random() * 20));
+      const data = { user: text(Math.floor(Math.random() * 40)), n: Math.random(), list: [i, text(5), null, true] };
+      const time = 1_700_000_000 + i * 7919;
+      vi.setSystemTime(time * 1000);
+      const signer = new SessionSigner([secret], { salt });
+      const fromNode = nodeSign(secret, salt, data, time);
+      expect(signer.unsign(fromNode)).toEqual(data);
+      expect(signer.sign(data)).toBe(fromNode);
+      expect(nodeVerify(secret, salt, signer.sign(data))).toEqual(data);
+    }
   });
 });

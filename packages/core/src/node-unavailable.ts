@@ -1,0 +1,27 @@
+/**
+ * What `#carafe-node/*` (core's Node-only modules: node/*.ts) resolves to when bundling for a fetch
+ * runtime (conditions `workerd`, `worker`, `browser`): the same functions, throwing. What needs
+ * the file system or a socket — `app.run()`, `file()` and `sendFromDirectory()` responses,
+ * `multipart/form-data` bodies — then fails with a message saying so, and nothing of Node is bundled.
+ */
+
+function unavailable(what: string): Error {
+  return new Error(
+    `${what} needs Node.js (or Bun, Deno): @carafe/core was bundled for a fetch runtime (the workerd, worker or browser condition), where it has no file system or sockets`,
+  );
+}
+
+/** See node/run.ts. */
+export async function run(): Promise<never> {
+  throw unavailable('app.run()');
+}
+
+/** See node/file.ts. */
+export async function fileResponse(): Promise<never> {
+  throw unavailable('A file response (file(), sendFromDirectory())');
+}
+
+/** See node/multipart.ts. */
+export async function parseMultipart(): Promise<never> {
+  throw unavailable('Parsing a multipart/form-data body');
+}
