@@ -9,8 +9,12 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 const resolve = {
   alias: [
     { find: /^@carafe\/gateway$/, replacement: src('gateway') },
+    { find: /^@carafe\/gateway\/node$/, replacement: fileURLToPath(new URL('./packages/gateway/src/node.ts', import.meta.url)) },
     { find: /^@carafe\/core$/, replacement: src('core') },
     { find: /^@carafe\/server$/, replacement: src('server') },
+    { find: /^@carafe\/middleware$/, replacement: src('middleware') },
+    // @carafe/core's Node-only modules, which it loads through its package.json "imports" (#carafe-node/*).
+    { find: /^#carafe-node\/(.*)$/, replacement: fileURLToPath(new URL('./packages/core/src/node/$1.ts', import.meta.url)) },
   ],
 };
 

@@ -1,8 +1,8 @@
 /**
  * The layering rules of CONTRIBUTING.md, checked on the source: no import cycle inside any
  * package (type-only imports included: a type cycle still ties modules together for a reader),
- * the gateway depends on nothing of ours, core and server never depend on each other, and
- * create-carafe depends on the server alone.
+ * the gateway depends on nothing of ours, core, server and middleware depend on the gateway alone
+ * (never on each other), and create-carafe depends on the server alone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['gateway', 'core', 'server', 'create-carafe'];
+const PACKAGES = ['gateway', 'core', 'server', 'middleware', 'create-carafe'];
 
 // `import … from '…'`, `import type … from '…'`, `export … from '…'`, `import '…'` and `import('…')`.
 const SPECIFIER = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -85,6 +85,7 @@ describe('architecture', () => {
     gateway: [],
     core: ['@carafe/gateway'],
     server: ['@carafe/gateway'],
+    middleware: ['@carafe/gateway'],
     'create-carafe': ['@carafe/server'],
   };
   for (const pkg of PACKAGES) {

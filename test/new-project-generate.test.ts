@@ -93,6 +93,7 @@ describe('where the Carafe packages come from', () => {
       '@carafe/gateway': `file:${join(REPO, 'packages/gateway')}`,
       '@carafe/core': `file:${join(REPO, 'packages/core')}`,
       '@carafe/server': `file:${join(REPO, 'packages/server')}`,
+      '@carafe/middleware': `file:${join(REPO, 'packages/middleware')}`,
     });
   });
 
@@ -106,6 +107,7 @@ describe('where the Carafe packages come from', () => {
       '@carafe/gateway': '^1.4.2',
       '@carafe/core': '^1.4.2',
       '@carafe/server': '^1.4.2',
+      '@carafe/middleware': '^1.4.2',
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * The packages as a user gets them from the registry: gateway, core, server and create-carafe are
+ * The packages as a user gets them from the registry: gateway, core, server, middleware and create-carafe are
  * packed with `npm pack` and installed from their tarballs (third-party dependencies from the
  * registry or npm's cache) into projects outside this repository, so nothing of the checkout is
  * linked or reachable. From there:
@@ -19,14 +19,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSuccess, NPM_FLAGS, npmInstall, npmServe, projectEnv, run, stopAllServing, stopGroup } from './setup/projects.js';
 
 const REPO = join(import.meta.dirname, '..');
-const PACKAGES = ['gateway', 'core', 'server', 'create-carafe'] as const;
+const PACKAGES = ['gateway', 'core', 'server', 'middleware', 'create-carafe'] as const;
 type PackageDir = (typeof PACKAGES)[number];
 const manifestOf = (pkg: PackageDir) => JSON.parse(readFileSync(join(REPO, 'packages', pkg, 'package.json'), 'utf8'));
 const VERSION: string = manifestOf('server').version;
 
 const scratch = mkdtempSync(join(tmpdir(), 'carafe-packages-e2e-'));
 const tarballDir = join(scratch, 'tarballs');
-/** The consumer: a project that installed the four tarballs, and nothing else of ours. */
+/** The consumer: a project that installed the five tarballs, and nothing else of ours. */
 const consumer = join(scratch, 'consumer');
 const bin = (name: string) => join(consumer, 'node_modules', '.bin', name);
 
@@ -38,7 +38,7 @@ const tarballOf = (name: string) => `file:${packed.get(name)!.tarball}`;
 function useTarballs(projectDir: string): void {
   const path = join(projectDir, 'package.json');
   const manifest = JSON.parse(readFileSync(path, 'utf8'));
-  for (const name of ['@carafe/gateway', '@carafe/core', '@carafe/server']) {
+  for (const name of ['@carafe/gateway', '@carafe/core', '@carafe/server', '@carafe/middleware']) {
     expect(manifest.dependencies[name], name).toBe(`^${VERSION}`);
     manifest.dependencies[name] = tarballOf(name);
   }
@@ -93,7 +93,7 @@ afterAll(async () => {
 
 describe('the tarballs', () => {
   it('carry what the packages need at run time, and no build leftovers', () => {
-    expect([...packed.keys()].sort()).toEqual(['@carafe/core', '@carafe/gateway', '@carafe/server', 'create-carafe']);
+    expect([...packed.keys()].sort()).toEqual(['@carafe/core', '@carafe/gateway', '@carafe/middleware', '@carafe/server', 'create-carafe']);
     for (const [name, { files }] of packed) {
       for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts']) {
         expect(files, `${name}: ${file}`).toContain(file);

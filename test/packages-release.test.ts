@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = join(import.meta.dirname, '..');
 const readJson = (path: string) => JSON.parse(readFileSync(join(REPO, path), 'utf8'));
-const PACKAGES = ['gateway', 'core', 'server', 'create-carafe'];
+const PACKAGES = ['gateway', 'core', 'server', 'middleware', 'create-carafe'];
 const VERSION: string = readJson('packages/server/package.json').version;
 const BINS = [
   { name: 'carafe', pkg: 'server', shim: 'bin/carafe.js' },

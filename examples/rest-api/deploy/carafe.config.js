@@ -2,6 +2,7 @@
 // Every setting can still be overridden per environment by a CARAFE_* variable (e.g. CARAFE_BIND,
 // CARAFE_WORKERS — the Dockerfile and the Helm chart use those) or by a command-line flag.
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { requestId } from '@carafe/server';
 
 /** @type {import('@carafe/server').ServerConfig} */
@@ -37,6 +38,13 @@ export default {
   accessLogFormat: 'json',
   errorLog: '-',
   logLevel: 'info',
+  // The app's own records (req.log) are JSON lines on stderr too; `logFormat: 'json'` makes the
+  // server's error log JSON as well, so access, error and app records join on request_id/trace_id.
+
+  // Observability, off unless configured. Tracing: set OTEL_EXPORTER_OTLP_ENDPOINT (and
+  // OTEL_SERVICE_NAME); each worker then loads the MongoDB instrumentation from this module before
+  // the app. Metrics: set CARAFE_METRICS_BIND=127.0.0.1:9464 for GET /metrics (all workers).
+  telemetry: fileURLToPath(new URL('../dist/telemetry.js', import.meta.url)),
 
   // TSGI middleware around the app, outermost first. (The server itself applies the trusted-proxy
   // rewrite from forwardedAllowIps, and the body limit, outside these.)

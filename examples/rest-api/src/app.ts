@@ -7,6 +7,7 @@ import {
   MongoTopologyClosedError,
 } from 'mongodb';
 import { Database, type DatabaseOptions } from './db.js';
+import { applyEdge, edgeSettings, type EdgeSettings } from './edge.js';
 import { DatabaseUnavailableError } from './unavailable.js';
 
 import { todosBlueprint } from './todos.js';
@@ -25,15 +26,18 @@ const RETRY_AFTER_SECONDS = '5';
  * Builds the application. The MongoDB client is opened in the lifespan start-up and closed at
  * shutdown — once per worker process, since the server runs the lifespan in each worker.
  */
-export function createApp(options: DatabaseOptions = {}): Carafe {
-  const db = new Database(options);
+export function createApp(options: DatabaseOptions & { edge?: EdgeSettings } = {}): Carafe {
+  const { edge = edgeSettings(), ...dbOptions } = options;
+  const db = new Database(dbOptions);
   const app = new Carafe();
 
   app.onStartup(() => db.start());
   app.onShutdown(() => db.stop());
 
-  app.register(usersBlueprint(db));
-  app.register(todosBlueprint(db));
+  // CORS, security headers, rate limit, /docs; JWT on the write routes when configured (src/edge.ts).
+  const writeAuth = applyEdge(app, edge);
+  app.register(usersBlueprint(db, writeAuth));
+  app.register(todosBlueprint(db, writeAuth));
 
   // MongoDB frozen, dead or unreachable: a 503 the client may retry, never a 500 or a hang.
   // Every route's database work runs in `db.run`, which turns every shape of that failure (see
@@ -75,5 +79,5 @@ export function createApp(options: DatabaseOptions = {}): Carafe {
   return app;
 }
 
-/** The application `carafe serve examples/rest-api/dist/app.js` serves (MONGODB_URI, MONGODB_DB). */
+/** The application `carafe serve examples/rest-api/dist/app.js` serves (MONGODB_URI, MONGODB_DB, and src/edge.ts's variables). */
 export const app = createApp();

@@ -1,3 +1,4 @@
+import type { DocumentedMiddleware } from '@carafe/middleware';
 import { Blueprint, json, NotFound } from '@carafe/core';
 import type { Database } from './db.js';
 import { createTodo, deleteTodo, findTodo, listTodos, parseId, updateTodo } from './repository/index.js';
@@ -7,12 +8,13 @@ const noUser = (id: string) => new NotFound(`There is no user ${id}.`);
 const noTodo = (id: string) => new NotFound(`There is no todo ${id}.`);
 
 /** A user's todos under `/api/users/{id}/todos`, and each todo under `/api/todos/{id}`. */
-export function todosBlueprint(db: Database): Blueprint {
+export function todosBlueprint(db: Database, writeAuth: readonly DocumentedMiddleware[] = []): Blueprint {
   const todos = new Blueprint('todos', { urlPrefix: '/api' });
 
   todos.post(
     '/users/:id/todos',
     {
+      middleware: writeAuth,
       name: 'create',
       summary: 'Add a todo to a user’s list',
       schema: { params: idParams, body: newTodo, response: { 201: todo } },
@@ -54,6 +56,7 @@ export function todosBlueprint(db: Database): Blueprint {
   todos.patch(
     '/todos/:id',
     {
+      middleware: writeAuth,
       name: 'update',
       summary: 'Change a todo’s title or mark it done',
       schema: { params: idParams, body: todoChanges, response: { 200: todo } },
@@ -67,7 +70,7 @@ export function todosBlueprint(db: Database): Blueprint {
 
   todos.delete(
     '/todos/:id',
-    { name: 'delete', summary: 'Delete a todo', schema: { params: idParams, response: { 204: {} } } },
+    { middleware: writeAuth, name: 'delete', summary: 'Delete a todo', schema: { params: idParams, response: { 204: {} } } },
     async (req) => {
       if (!(await db.run((c) => deleteTodo(c, req.params.id)))) throw noTodo(req.params.id);
       return null;

@@ -1,3 +1,4 @@
+import type { DocumentedMiddleware } from '@carafe/middleware';
 import { Blueprint, Conflict, json, NotFound, problem } from '@carafe/core';
 import type { Database } from './db.js';
 
@@ -7,7 +8,7 @@ import { idParams, newUser, pageOf, user, userChanges, userListQuery } from './s
 const notFound = (id: string) => new NotFound(`There is no user ${id}.`);
 
 /** `/api/users`: create, list, read, change and delete users. */
-export function usersBlueprint(db: Database): Blueprint {
+export function usersBlueprint(db: Database, writeAuth: readonly DocumentedMiddleware[] = []): Blueprint {
   const users = new Blueprint('users', { urlPrefix: '/api/users' });
 
   // The unique index on the lower-cased email decided it: someone has this address already.
@@ -18,6 +19,7 @@ export function usersBlueprint(db: Database): Blueprint {
   users.post(
     '',
     {
+      middleware: writeAuth,
       name: 'create',
       summary: 'Create a user',
       schema: { body: newUser, response: { 201: user } },
@@ -50,6 +52,7 @@ export function usersBlueprint(db: Database): Blueprint {
   users.patch(
     '/:id',
     {
+      middleware: writeAuth,
       name: 'update',
       summary: 'Change a user’s name or email',
       schema: { params: idParams, body: userChanges, response: { 200: user } },
@@ -64,7 +67,7 @@ export function usersBlueprint(db: Database): Blueprint {
 
   users.delete(
     '/:id',
-    { name: 'delete', summary: 'Delete a user and their todos', schema: { params: idParams, response: { 204: {} } } },
+    { middleware: writeAuth, name: 'delete', summary: 'Delete a user and their todos', schema: { params: idParams, response: { 204: {} } } },
     async (req) => {
       if (!(await db.run((c) => deleteUser(c, req.params.id)))) throw notFound(req.params.id);
       return null;

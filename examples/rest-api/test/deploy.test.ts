@@ -245,7 +245,9 @@ describe('Dockerfile', () => {
     expect(cmd).toContain('examples/rest-api/deploy/carafe.config.js');
     // Every path the image runs from is copied into it.
     const copied = runtime.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).at(-1));
-    expect(copied).toEqual(expect.arrayContaining(['./packages/server/dist', './examples/rest-api/dist', './examples/rest-api/deploy/']));
+    expect(copied).toEqual(
+      expect.arrayContaining(['./packages/server/dist', './packages/middleware/dist', './examples/rest-api/dist', './examples/rest-api/deploy/']),
+    );
   });
 
   it('keeps local builds, dependencies and tools out of the build context', () => {

@@ -16,7 +16,10 @@ import { WORKER_ENV, isWorkerMessage, type ArbiterMessage, type WorkerBrief, typ
 import { AppLoadError, loadApp } from './loader.js';
 import { ErrorLog } from './logging.js';
 import { watchSources } from './reload.js';
+import { SharedCounters } from './shared-counters.js';
 import type { SettingValue, Settings } from './settings.js';
+import { ArbiterMetrics } from './telemetry/metrics-endpoint.js';
+import { errorLogFormat } from './telemetry/logger.js';
 import { bindHandle, boundPort, chmodUnixSocket, clearStaleUnixSocket, describeBind, parseBind, removeUnixSocket, type SocketHandle } from './sockets.js';
 
 type Purpose = 'initial' | 'replace' | 'reload';
@@ -31,9 +34,12 @@ interface Slot {
   state: 'booting' | 'ready' | 'stopping';
   retiring: boolean;
   lastBeat: number;
+  /** When the worker was forked: it must be ready within --timeout of it. */
+  spawnedAt: number;
   stopDeadline: number;
-  killedFor?: 'timeout' | 'stop-deadline';
-  failure?: { code: number; message: string };
+  killedFor?: 'timeout' | 'boot-timeout' | 'stop-deadline';
+  /** Why it could not boot; `code` is the exit code it reported, if it reported one. */
+  failure?: { code?: number; message: string };
   ready: Promise<void>;
   exited: Promise<void>;
   markReady(): void;
@@ -76,7 +82,11 @@ export class Arbiter {
   private queue: Promise<void> = Promise.resolve();
   /** The bound sockets, by `--bind` text. */
   private readonly handles = new Map<string, SocketHandle>();
+  /** The counters workers share (rate limits across workers: shared-counters.ts). */
+  private readonly counters = new SharedCounters();
   private readonly unixPaths = new Set<string>();
+  /** `GET /metrics` on --metrics-bind, for all workers together (telemetry/metrics-endpoint.ts). */
+  private metrics: ArbiterMetrics | undefined;
   private readonly workerScript = fileURLToPath(new URL('./worker-process.js', import.meta.url));
   private monitor: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
@@ -87,7 +97,7 @@ export class Arbiter {
     this.settings = options.resolved.settings;
     this.config = options.resolved.config;
     this.target = this.settings.workers;
-    this.log = ErrorLog.open(this.settings.errorLog, this.settings.logLevel);
+    this.log = ErrorLog.open(this.settings.errorLog, this.settings.logLevel, errorLogFormat(this.settings));
   }
 
   private info(): ArbiterInfo {
@@ -125,12 +135,24 @@ export class Arbiter {
       void this.shutdown(false, ExitCode.ERROR);
       return this.done;
     }
+    if (this.settings.metricsBind !== undefined) {
+      const workers = () => [...this.slots.values()].map((slot) => ({ id: slot.id, state: slot.state, send: (m: ArbiterMessage) => slot.worker.send(m) }));
+      this.metrics = new ArbiterMetrics(this.settings.metricsBind, this.log, workers);
+      try {
+        this.log.info(`Metrics at: ${await this.metrics.start()}`);
+      } catch (error) {
+        this.log.critical(`cannot serve metrics on ${this.settings.metricsBind}: ${(error as Error).message}`);
+        void this.shutdown(false, ExitCode.ERROR);
+        return this.done;
+      }
+    }
+    // The watchdog runs from the first fork: a worker whose boot never finishes is killed too.
+    this.monitor = setInterval(() => this.checkWorkers(), Math.max(50, Math.min(1000, (this.settings.timeout * 1000) / 4 || 1000)));
     const first = Array.from({ length: this.target }, () => this.spawn('initial'));
     // A worker that fails here either stops the arbiter (onExit) or is replaced.
     await Promise.allSettled(first.map((slot) => slot.ready));
     if (this.stopping) return this.done;
     this.announce();
-    this.monitor = setInterval(() => this.checkWorkers(), Math.max(50, Math.min(1000, (this.settings.timeout * 1000) / 4 || 1000)));
     if (this.settings.reload) this.watch();
     await this.hook('whenReady');
     return this.done;
@@ -199,10 +221,11 @@ export class Arbiter {
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const slot: Slot = {
       id, generation: this.generation, purpose, worker, pid: worker.pid ?? 0, socketsSent: false,
-      state: 'booting', retiring: false, lastBeat: Date.now(), stopDeadline: 0,
+      state: 'booting', retiring: false, lastBeat: Date.now(), spawnedAt: Date.now(), stopDeadline: 0,
       ready, exited, markReady, markFailed, markExited,
     };
     this.slots.set(id, slot);
+    this.metrics?.workerStarted(purpose);
     worker.on('message', (message) => this.onMessage(slot, message));
     worker.on('exit', (code, signal) => void this.onExit(slot, code, signal));
     worker.on('error', (error) => this.log.error(`worker ${slot.pid}: ${error.message}`));
@@ -226,6 +249,12 @@ export class Arbiter {
       case 'failed':
         slot.failure = { code: m.code, message: m.message };
         return;
+      case 'metrics':
+        this.metrics?.onSnapshot(slot.id, m.seq, m.snapshot);
+        return;
+      case 'count':
+        this.counters.answer(slot.worker, m.hits);
+        return;
       case 'retire':
         if (slot.retiring || slot.state === 'stopping' || this.stopping) return;
         slot.retiring = true;
@@ -241,7 +270,9 @@ export class Arbiter {
   private async onExit(slot: Slot, code: number | null, signal: string | null): Promise<void> {
     if (!this.slots.delete(slot.id)) return;
     const reason: WorkerExitInfo['reason'] =
-      slot.killedFor === 'timeout' ? 'timeout' : slot.state === 'stopping' ? 'stopped' : slot.state === 'booting' ? 'boot-failed' : 'crashed';
+      slot.killedFor === 'timeout' ? 'timeout' : slot.killedFor === 'boot-timeout' ? 'boot-failed'
+        : slot.state === 'stopping' ? 'stopped' : slot.state === 'booting' ? 'boot-failed' : 'crashed';
+    this.metrics?.workerExited(slot.id, reason);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     if (reason === 'stopped') this.log.info(`Worker (pid:${slot.pid}) ${how}`);
     else if (reason === 'timeout') this.log.error(`Worker (pid:${slot.pid}) ${how} after a worker timeout`);
@@ -293,14 +324,25 @@ export class Arbiter {
     }
   }
 
-  /** The heartbeat watchdog, and the deadline for workers asked to stop. */
+  /**
+   * The heartbeat watchdog, the boot deadline (a worker must be ready within --timeout of its
+   * fork: one whose lifespan startup never finishes still heartbeats), and the deadline for
+   * workers asked to stop.
+   */
   private checkWorkers(): void {
     const now = Date.now();
     const timeout = this.settings.timeout * 1000;
     for (const slot of this.slots.values()) {
       if (slot.killedFor) continue;
-      if (timeout && now - slot.lastBeat > timeout) {
+      if (timeout && slot.state === 'booting' && now - slot.spawnedAt > timeout) {
+        const message = `worker did not finish booting within --timeout (${this.settings.timeout}s)`;
+        this.log.error(`Worker (pid:${slot.pid}) ${message}; killing it`);
+        slot.failure ??= { message };
+        slot.killedFor = 'boot-timeout';
+        slot.worker.kill('SIGKILL');
+      } else if (timeout && now - slot.lastBeat > timeout) {
         this.log.critical(`WORKER TIMEOUT (pid:${slot.pid})`);
+        this.metrics?.workerTimedOut();
         slot.killedFor = 'timeout';
         slot.worker.kill('SIGKILL');
       } else if (slot.stopDeadline && now > slot.stopDeadline) {
@@ -426,6 +468,7 @@ export class Arbiter {
       await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
     }
     clearInterval(this.monitor);
+    this.metrics?.close();
     for (const handle of this.handles.values()) handle.close();
     for (const path of this.unixPaths) removeUnixSocket(path);
     if (this.settings.pid) {

@@ -35,6 +35,7 @@ const SECTIONS: Record<SettingSpec['section'], string> = {
   limits: 'Request limits',
   proxy: 'Proxies',
   logging: 'Logging',
+  observability: 'Tracing and metrics',
   development: 'Development',
 };
 
@@ -114,6 +115,7 @@ async function serve(argv: string[]): Promise<number> {
   const { settings } = resolved;
   // Fail before any process starts on what the workers would otherwise each reject.
   settings.bind.forEach(parseBind);
+  if (settings.metricsBind !== undefined) parseBind(settings.metricsBind);
   compileAccessLogFormat(settings.accessLogFormat);
   try {
     trustTest(settings.forwardedAllowIps);

@@ -3,6 +3,8 @@
  * `reopen()` (on SIGUSR1) lets logrotate move the files away.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { context, trace, type Span } from '@opentelemetry/api';
 import { environKey, headerValue } from '@carafe/gateway';
 import type { LogLevel } from './settings.js';
 import type { RequestRecord } from './config.js';
@@ -60,36 +62,57 @@ export class LogFile {
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
 
+/** Gunicorn's levels by pino's names, which JSON records use. */
+export const PINO_LEVEL: Record<LogLevel, string> = { debug: 'debug', info: 'info', warning: 'warn', error: 'error', critical: 'fatal' };
+
+/** Written into every JSON record, as pino's `base`. */
+export const HOSTNAME = hostname();
+
+/** The trace and span ids of a span, for a JSON record; `undefined` fields when there is none. */
+export function traceFields(span: Span | undefined): { trace_id?: string; span_id?: string } {
+  const ids = span?.spanContext();
+  if (ids === undefined || !trace.isSpanContextValid(ids)) return {};
+  return { trace_id: ids.traceId, span_id: ids.spanId };
+}
+
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
 /** `2024-03-01 12:00:00 +0000` in local time, like Gunicorn's error log. */
-function errorLogTime(date: Date): string {
+export function errorLogTime(date: Date): string {
   const offset = -date.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   const abs = Math.abs(offset);
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
 }
 
-/** The error log: `[time] [pid] [LEVEL] message` lines at or above the configured level. */
+/**
+ * The error log: `[time] [pid] [LEVEL] message` lines at or above the configured level, or with
+ * `--log-format json` one JSON record per message, in the shape of the app's pino records
+ * (`level`, `time`, `pid`, `hostname`, `name: "carafe"`, `msg`).
+ */
 export class ErrorLog {
   private readonly threshold: number;
 
   constructor(
     readonly file: LogFile,
     level: LogLevel,
+    readonly format: 'text' | 'json' = 'text',
   ) {
     this.threshold = LEVEL_RANK[level];
   }
 
-  static open(path: string, level: LogLevel): ErrorLog {
-    return new ErrorLog(new LogFile(path, process.stderr), level);
+  static open(path: string, level: LogLevel, format: 'text' | 'json' = 'text'): ErrorLog {
+    return new ErrorLog(new LogFile(path, process.stderr), level, format);
   }
 
-  log(level: LogLevel, message: string): void {
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (LEVEL_RANK[level] < this.threshold) return;
-    this.file.write(`[${errorLogTime(new Date())}] [${process.pid}] [${level.toUpperCase()}] ${message}\n`);
+    if (this.format === 'json') {
+      const record = { level: PINO_LEVEL[level], time: new Date().toISOString(), pid: process.pid, hostname: HOSTNAME, name: 'carafe', ...fields, msg: message };
+      this.file.write(`${JSON.stringify(record)}\n`);
+    } else this.file.write(`[${errorLogTime(new Date())}] [${process.pid}] [${level.toUpperCase()}] ${message}\n`);
   }
   debug(message: string): void { this.log('debug', message); }
   info(message: string): void { this.log('info', message); }
@@ -97,8 +120,17 @@ export class ErrorLog {
   error(message: string): void { this.log('error', message); }
   critical(message: string): void { this.log('critical', message); }
 
-  /** An `ErrorStream` for `tsgi.errors`: what the app writes there lands in this log. */
+  /**
+   * An `ErrorStream` for `tsgi.errors`: what the app writes there lands in this log (in JSON, one
+   * `error` record per write, with the ids of the span active while it was written).
+   */
   stream(): { write(message: string): void; flush(): void } {
+    if (this.format === 'json') {
+      return {
+        write: (message: string) => this.log('error', message.replace(/\n$/, ''), traceFields(trace.getSpan(context.active()))),
+        flush: () => this.file.flushNow(),
+      };
+    }
     return {
       write: (message: string) => this.file.write(message.endsWith('\n') ? message : `${message}\n`),
       flush: () => this.file.flushNow(),
@@ -220,10 +252,21 @@ export function compileAccessLogFormat(format: string): (rec: RequestRecord, ela
   };
 }
 
+/**
+ * The json access-log line: the fields of a request, in the shape of the app's and the error
+ * log's JSON records (`level`, `time` — when the request arrived —, `pid`, `hostname`, `name`,
+ * `msg`), with the request id, the route the app matched and the trace ids, to join them.
+ */
 function jsonLine(rec: RequestRecord, ns: bigint): string {
   const env = rec.environ;
+  const route = env['carafe.route'] as string | undefined;
   return JSON.stringify({
+    level: 'info',
     time: new Date(startMs(rec, ns)).toISOString(),
+    pid: process.pid,
+    hostname: HOSTNAME,
+    name: 'carafe.access',
+    msg: `${env.REQUEST_METHOD} ${env.RAW_URI} ${rec.status}`,
     remote_addr: env.REMOTE_ADDR,
     method: env.REQUEST_METHOD,
     uri: env.RAW_URI,
@@ -233,7 +276,9 @@ function jsonLine(rec: RequestRecord, ns: bigint): string {
     duration_ms: Number(ns) / 1e6,
     referer: env.HTTP_REFERER,
     user_agent: env.HTTP_USER_AGENT,
-    request_id: env['carafe.request_id'],
+    request_id: env['carafe.request_id'] ?? env.HTTP_X_REQUEST_ID,
+    route,
+    ...traceFields(env['carafe.span'] as Span | undefined),
     aborted: rec.aborted || undefined,
   });
 }

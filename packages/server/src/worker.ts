@@ -7,6 +7,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import {
+  closeAfterResponse,
   createServer,
   keepLifespan,
   shutdown,
@@ -15,16 +16,22 @@ import {
   type FinishedRecord,
   type ServerOptions,
   type TsgiApplication,
+  type TsgiMiddleware,
 } from '@carafe/gateway';
 import { loadConfigFile, type ServerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import { WORKER_ENV, type ArbiterMessage, type WorkerBrief, type WorkerMessage } from './ipc.js';
-import { applyServerLimits, bodyLimit, checkRequest, limitsFrom, nodeServerOptions, onClientError, rejectRequest } from './limits.js';
+import { applyServerLimits, bodyLimit, checkRequest, limitsFrom, nodeServerOptions, rejectRequest } from './limits.js';
 import { AppLoadError, loadApp } from './loader.js';
 import { AccessLog, ErrorLog } from './logging.js';
 import { proxyFix } from './middleware/proxy-fix.js';
 import type { Settings } from './settings.js';
+import { markWorkerProcess } from './shared-counters.js';
 import { describeBind, parseBind, type SocketHandle } from './sockets.js';
+import { createAppLogger, errorLogFormat } from './telemetry/logger.js';
+import { WorkerMetrics } from './telemetry/metrics.js';
+import { announceTelemetry, observeFinished, observeMiddleware, type Observation } from './telemetry/observe.js';
+import { otlpMetricsWanted, setupTelemetry, tracingWanted, type TelemetryHandle } from './telemetry/setup.js';
 
 type Outgoing = { headersSent: boolean; shouldKeepAlive: boolean };
 const netClose = NetServer.prototype.close;
@@ -35,7 +42,7 @@ export function heartbeatInterval(timeoutSeconds: number): number {
 }
 
 /** The app as the worker serves it: proxy fix, body limit, preRequest, the config's middleware, the app. */
-export function composeApp(app: TsgiApplication, settings: Settings, config: ServerConfig, log: ErrorLog): TsgiApplication {
+export function composeApp(app: TsgiApplication, settings: Settings, config: ServerConfig, log: ErrorLog, observe?: TsgiMiddleware): TsgiApplication {
   let composed = (config.middleware ?? []).reduceRight((inner, middleware) => middleware(inner), app);
   const preRequest = config.preRequest;
   if (preRequest) {
@@ -50,6 +57,8 @@ export function composeApp(app: TsgiApplication, settings: Settings, config: Ser
     }, inner);
   }
   if (settings.limitRequestBody) composed = bodyLimit(settings.limitRequestBody)(composed);
+  // Tracing and metrics (only when on): inside the proxy fix, so they see the real client and scheme.
+  if (observe) composed = observe(composed);
   return proxyFix({ trusted: settings.forwardedAllowIps })(composed);
 }
 
@@ -67,10 +76,13 @@ class Worker {
   private retiring = false;
   private served = 0;
   private readonly maxRequests: number;
+  /** Tracing and metrics of this worker; `undefined` when both are off. */
+  private observation: Observation | undefined;
+  private telemetry: TelemetryHandle | undefined;
 
   constructor(private readonly brief: WorkerBrief) {
     this.settings = brief.settings;
-    this.log = ErrorLog.open(this.settings.errorLog, this.settings.logLevel);
+    this.log = ErrorLog.open(this.settings.errorLog, this.settings.logLevel, errorLogFormat(this.settings));
     const { maxRequests, maxRequestsJitter } = this.settings;
     this.maxRequests = maxRequests ? maxRequests + Math.floor(Math.random() * (maxRequestsJitter + 1)) : 0;
   }
@@ -90,6 +102,7 @@ class Worker {
 
   async boot(): Promise<void> {
     const { settings, brief } = this;
+    markWorkerProcess();
     this.installSignals();
     // The first heartbeat also tells the arbiter this process now listens for its sockets.
     const beat = setInterval(() => this.send({ t: 'hb' }), heartbeatInterval(settings.timeout));
@@ -98,13 +111,23 @@ class Worker {
     const socketsReady = new Promise<void>((resolve) => (this.handlesArrived = resolve));
     if (this.gotAllHandles()) this.handlesArrived();
 
+    // The apps of this process log through pino, and report routes when traced or measured.
+    const tracing = tracingWanted(settings);
+    const otlpMetrics = otlpMetricsWanted();
+    const metrics = settings.metricsBind !== undefined || otlpMetrics ? new WorkerMetrics({ otlp: otlpMetrics }) : undefined;
+    if (tracing || metrics) this.observation = { tracing, metrics };
+    announceTelemetry({ logger: await createAppLogger(settings, this.log), tracing, metrics: metrics !== undefined });
+
     let config: ServerConfig = {};
     try {
       if (settings.config) config = await loadConfigFile(settings.config);
       await config.postFork?.({ pid: process.pid, id: brief.id, settings });
+      // OpenTelemetry's SDK, once per process, before the app (and what it instruments) loads.
+      if (tracing || otlpMetrics) this.telemetry = await setupTelemetry(settings, this.log, { tracing, otlpMetrics });
     } catch (error) {
       this.fail(ExitCode.WORKER_BOOT, `worker boot failed: ${(error as Error)?.stack ?? String(error)}`);
     }
+    if (settings.metricsBind !== undefined) setInterval(() => this.sendMetrics(0), METRICS_PUSH_MS).unref();
     let app: TsgiApplication;
     try {
       app = await loadApp(brief.app);
@@ -113,7 +136,7 @@ class Worker {
       this.fail(ExitCode.APP_LOAD, `failed to load the app: ${message}`);
     }
     try {
-      app = composeApp(app, settings, config, this.log);
+      app = composeApp(app, settings, config, this.log, this.observation && observeMiddleware(this.observation));
       if (settings.accessLog) this.accessLog = AccessLog.open(settings.accessLog, settings.accessLogFormat);
       await startup(app);
       this.app = app;
@@ -129,7 +152,6 @@ class Worker {
     const serverOptions: ServerOptions = {
       ...nodeServerOptions(settings),
       admit: this.admitter(),
-      onClientError,
     };
     await socketsReady;
     for (const text of settings.bind) {
@@ -158,6 +180,7 @@ class Worker {
   /** One callback for everything that wants to see finished requests, or none at all. */
   private finishedHandler(config: ServerConfig): ((record: FinishedRecord) => void) | undefined {
     const parts: Array<(record: FinishedRecord) => void> = [];
+    if (this.observation) parts.push(observeFinished(this.observation));
     if (this.settings.accessLog) parts.push((record) => this.accessLog!.record(record));
     const postRequest = config.postRequest;
     if (postRequest) {
@@ -191,10 +214,10 @@ class Worker {
     return (req, res) => {
       const violation = checkRequest(req, limits);
       if (violation) {
-        rejectRequest(res, violation[0], violation[1]);
+        rejectRequest(req, res, violation[0], violation[1]);
         return false;
       }
-      if (this.draining) res.shouldKeepAlive = false;
+      if (this.draining) closeAfterResponse(req, res);
       return true;
     };
   }
@@ -230,6 +253,7 @@ class Worker {
         if (this.gotAllHandles()) this.handlesArrived();
       } else if (message?.t === 'stop') void this.stop(message.graceful);
       else if (message?.t === 'reopen') this.reopen();
+      else if (message?.t === 'metrics?') this.sendMetrics(message.seq);
     });
     // The arbiter went away (killed with SIGKILL, say): there is no one to serve for.
     process.on('disconnect', () => void this.stop(false));
@@ -266,6 +290,13 @@ class Worker {
     });
   }
 
+  /** This worker's cumulative request metrics, to the arbiter (`seq` 0: not asked for). */
+  private sendMetrics(seq: number, then?: () => void): void {
+    const metrics = this.observation?.metrics;
+    if (metrics === undefined || this.settings.metricsBind === undefined) return then?.();
+    this.send({ t: 'metrics', seq, snapshot: metrics.snapshot() }, then);
+  }
+
   private gotAllHandles(): boolean {
     return this.settings.bind.every((text) => this.handles.has(text));
   }
@@ -296,6 +327,9 @@ class Worker {
         this.log.error(`lifespan shutdown failed: ${(error as Error)?.stack ?? String(error)}`);
       }
     }
+    // The last counts and spans of this worker go out before it does.
+    await new Promise<void>((resolve) => this.sendMetrics(0, resolve));
+    await this.telemetry?.shutdown();
     this.accessLog?.file.close();
     this.log.file.close();
     process.exit(ExitCode.OK);
@@ -308,6 +342,9 @@ class Worker {
  * `Connection: close`, instead of a connection reset.
  */
 const IDLE_GRACE_MS = 250;
+
+/** How often a worker sends its metrics unasked, so a worker that dies loses at most this much. */
+const METRICS_PUSH_MS = 5000;
 
 /** Thrown to unwind boot after a fatal error was reported; the process exits right after. */
 class BootAbort extends Error {}

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const SERVER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The Carafe packages a generated project depends on at run time. */
-export const CARAFE_PACKAGES = ['gateway', 'core', 'server'] as const;
+export const CARAFE_PACKAGES = ['gateway', 'core', 'server', 'middleware'] as const;
 
 /**
  * Where the running `carafe` CLI comes from, which decides what a generated project depends on:
