@@ -22,7 +22,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** The module specifiers a file imports, with comments stripped so examples in TSDoc do not count. */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
   return [...code.matchAll(SPECIFIER)].map((match) => (match[1] ?? match[2])!);
 }
@@ -41,7 +41,7 @@ function graphOf(pkg: string): Map<string, string[]> {
 }
 
 /** Every cycle found by a depth-first walk, each as the list of files around it. */
-export function cyclesIn(graph: Map<string, string[]>): string[][] {
+function cyclesIn(graph: Map<string, string[]>): string[][] {
   const cycles: string[][] = [];
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];

@@ -34,7 +34,7 @@ describe('scripts/ferretdb.mjs', () => {
     expect(() => readdirSync(ferret.dataDir)).toThrow(/ENOENT/);
   });
 
-  it('fails clearly, with FerretDB\'s log, when its port is taken', async () => {
+  it("fails clearly, with FerretDB's log, when its port is taken", async () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;

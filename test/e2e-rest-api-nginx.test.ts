@@ -30,7 +30,7 @@ let base: string;
 function writeNginxConfig(port: number): string {
   const site = readFileSync(join(ROOT, 'examples/rest-api/deploy/nginx/carafe.conf'), 'utf8');
   if (!site.includes(DEPLOYED_SOCKET) || !/listen 80 default_server;/.test(site)) {
-    throw new Error('deploy/nginx/carafe.conf changed: update this test\'s substitutions');
+    throw new Error("deploy/nginx/carafe.conf changed: update this test's substitutions");
   }
   writeFileSync(
     join(prefix, 'carafe.conf'),
@@ -61,7 +61,7 @@ http {
 }
 
 beforeAll(async () => {
-  if (!NGINX) throw new Error('nginx is not installed: run `bash scripts/provision.sh` (it installs Debian\'s nginx package)');
+  if (!NGINX) throw new Error("nginx is not installed: run `bash scripts/provision.sh` (it installs Debian's nginx package)");
   carafe = await startCarafe({
     args: ['examples/rest-api/dist/app.js', '--config', 'examples/rest-api/deploy/carafe.config.js'],
     env: {

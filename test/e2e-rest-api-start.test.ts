@@ -76,7 +76,10 @@ describe('npm start', () => {
     // A terminal's Ctrl-C: SIGINT to the foreground process group.
     process.kill(-child.pid!, 'SIGINT');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`still running:\n${output}`)), 30_000)))]);
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`still running:\n${output}`)), 30_000))),
+    ]);
     clearTimeout(timer);
     expect(output).toMatch(/Shutting down: arbiter \(exit 0\)/);
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));

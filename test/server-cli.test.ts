@@ -73,10 +73,9 @@ describe('settings precedence', () => {
   it('is flag > environment > config file > default', async () => {
     const dump = join(dir, 'settings.json');
     const port = await freePort();
-    const carafe = new Carafe(
-      ['serve', 'hello.mjs', '-c', 'settings-dump.config.mjs', '--timeout', '13', '-b', `127.0.0.1:${port}`],
-      { env: { DUMP_FILE: dump, CARAFE_TIMEOUT: '12', CARAFE_KEEP_ALIVE: '7' } },
-    );
+    const carafe = new Carafe(['serve', 'hello.mjs', '-c', 'settings-dump.config.mjs', '--timeout', '13', '-b', `127.0.0.1:${port}`], {
+      env: { DUMP_FILE: dump, CARAFE_TIMEOUT: '12', CARAFE_KEEP_ALIVE: '7' },
+    });
     await carafe.ready();
     const settings = JSON.parse(readFileSync(dump, 'utf8'));
     expect(settings).toMatchObject({ timeout: 13, keepAlive: 7, workers: 2, maxRequests: 100, gracefulTimeout: 30 });

@@ -25,9 +25,24 @@ describe('serving on TCP with several workers', () => {
   beforeAll(async () => {
     port = await freePort();
     carafe = new Carafe([
-      'serve', 'hello.mjs', '--bind', `127.0.0.1:${port}`, '--workers', '3',
-      '--access-log', accessLog, '--limit-request-line', '200', '--limit-request-fields', '20',
-      '--limit-request-field-size', '300', '--limit-request-body', '1000', '--header-timeout', '1',
+      'serve',
+      'hello.mjs',
+      '--bind',
+      `127.0.0.1:${port}`,
+      '--workers',
+      '3',
+      '--access-log',
+      accessLog,
+      '--limit-request-line',
+      '200',
+      '--limit-request-fields',
+      '20',
+      '--limit-request-field-size',
+      '300',
+      '--limit-request-body',
+      '1000',
+      '--header-timeout',
+      '1',
     ]);
     await carafe.ready();
   });
@@ -50,7 +65,9 @@ describe('serving on TCP with several workers', () => {
   it('writes Apache combined access-log lines', async () => {
     await request(port, '/pid?x=1', { headers: { 'User-Agent': 'vitest-agent', Referer: 'http://ref.example/' } });
     const line = await until('the access-log line', () =>
-      readFileSync(accessLog, 'utf8').split('\n').find((l) => l.includes('/pid?x=1')),
+      readFileSync(accessLog, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('/pid?x=1')),
     );
     expect(line).toMatch(
       /^127\.0\.0\.1 - - \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET \/pid\?x=1 HTTP\/1\.1" 200 \d+ "http:\/\/ref\.example\/" "vitest-agent"$/,
@@ -91,7 +108,8 @@ describe('serving on TCP with several workers', () => {
     const raw = await rawExchange(
       port,
       `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
-        `${(400).toString(16)}\r\n${chunk}\r\n`.repeat(4) + '0\r\n\r\n',
+        `${(400).toString(16)}\r\n${chunk}\r\n`.repeat(4) +
+        '0\r\n\r\n',
     );
     expect(raw).toMatch(/^HTTP\/1\.1 413 /);
     expect(raw).toContain('application/problem+json');
@@ -114,7 +132,11 @@ describe('serving on TCP with several workers', () => {
       headers: { 'X-Forwarded-For': '203.0.113.9, 127.0.0.1', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'api.example.com' },
     });
     expect(JSON.parse(reply.body)).toMatchObject({
-      REMOTE_ADDR: '203.0.113.9', scheme: 'https', HTTP_HOST: 'api.example.com', SERVER_NAME: 'api.example.com', SERVER_PORT: '443',
+      REMOTE_ADDR: '203.0.113.9',
+      scheme: 'https',
+      HTTP_HOST: 'api.example.com',
+      SERVER_NAME: 'api.example.com',
+      SERVER_PORT: '443',
     });
     const forwarded = await request(port, '/environ', { headers: { Forwarded: 'for="[2001:db8::1]:4711";proto=https;host=shop.example' } });
     expect(JSON.parse(forwarded.body)).toMatchObject({ REMOTE_ADDR: '2001:db8::1', scheme: 'https', HTTP_HOST: 'shop.example' });
@@ -127,7 +149,12 @@ describe('forwarded headers from a peer not in --forwarded-allow-ips', () => {
     const carafe = new Carafe(['serve', 'hello.mjs', '-b', `127.0.0.1:${port}`, '--forwarded-allow-ips', '10.0.0.1,192.168.0.0/16']);
     await carafe.ready();
     const reply = await request(port, '/environ', {
-      headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', Forwarded: 'for=198.51.100.1', 'X-Forwarded-Host': 'evil.example' },
+      headers: {
+        'X-Forwarded-For': '203.0.113.9',
+        'X-Forwarded-Proto': 'https',
+        Forwarded: 'for=198.51.100.1',
+        'X-Forwarded-Host': 'evil.example',
+      },
     });
     expect(JSON.parse(reply.body)).toMatchObject({ REMOTE_ADDR: '127.0.0.1', scheme: 'http', HTTP_HOST: `127.0.0.1:${port}` });
     carafe.signal('SIGTERM');
@@ -139,7 +166,10 @@ describe('serving on a unix socket', () => {
   it('removes a stale socket file, sets the socket mode, serves, and cleans up on exit', async () => {
     const path = join(dir, 'app.sock');
     // A socket file left behind by a server that was killed.
-    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    spawnSync(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     expect(statSync(path).isSocket()).toBe(true);
 
     const carafe = new Carafe(['serve', 'hello.mjs', '--bind', `unix:${path}`, '--socket-mode', '600']);
@@ -188,7 +218,13 @@ describe('middleware from the config file', () => {
     await carafe.ready();
     await request(port, '/pid?json=1', { headers: { 'User-Agent': 'json-ua' } });
     const [line] = await carafe.waitFor(/^\{.*json=1.*\}$/m, 5000, 'stdout');
-    expect(JSON.parse(line)).toMatchObject({ remote_addr: '127.0.0.1', method: 'GET', uri: '/pid?json=1', status: 200, user_agent: 'json-ua' });
+    expect(JSON.parse(line)).toMatchObject({
+      remote_addr: '127.0.0.1',
+      method: 'GET',
+      uri: '/pid?json=1',
+      status: 200,
+      user_agent: 'json-ua',
+    });
     await sleep(10);
     carafe.signal('SIGTERM');
     expect(await carafe.waitExit()).toBe(0);

@@ -134,7 +134,10 @@ describe('TERM', () => {
 
   it('cuts requests that outlive --graceful-timeout', async () => {
     const { carafe, port } = await startOn(['hello.mjs', '--graceful-timeout', '0.5']);
-    const slow = request(port, '/slow?ms=5000').then(() => 'answered', () => 'cut');
+    const slow = request(port, '/slow?ms=5000').then(
+      () => 'answered',
+      () => 'cut',
+    );
     await sleep(200);
     const stoppedAt = Date.now();
     carafe.signal('SIGTERM');
@@ -148,7 +151,10 @@ describe('INT and QUIT', () => {
   it('stop quickly without waiting for in-flight requests', async () => {
     for (const signal of ['SIGINT', 'SIGQUIT'] as const) {
       const { carafe, port } = await startOn(['hello.mjs', '--graceful-timeout', '30']);
-      const slow = request(port, '/slow?ms=10000').then(() => 'answered', () => 'cut');
+      const slow = request(port, '/slow?ms=10000').then(
+        () => 'answered',
+        () => 'cut',
+      );
       await sleep(200);
       carafe.signal(signal);
       expect(await carafe.waitExit(5000)).toBe(0);
@@ -161,7 +167,10 @@ describe('worker timeout', () => {
   it('kills a worker stuck in `while (true) {}` after --timeout, while the others keep answering', async () => {
     const { carafe, port } = await startOn(['hello.mjs', '--workers', '2', '--timeout', '2']);
     const before = await until('2 workers', () => (carafe.workerPids().length === 2 ? carafe.workerPids() : undefined));
-    const spinning = request(port, '/spin', { timeoutMs: 15_000 }).then(() => 'answered', () => 'cut');
+    const spinning = request(port, '/spin', { timeoutMs: 15_000 }).then(
+      () => 'answered',
+      () => 'cut',
+    );
     await sleep(100);
     const startedAt = Date.now();
     let answered = 0;

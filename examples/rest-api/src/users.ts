@@ -67,7 +67,12 @@ export function usersBlueprint(db: Database, writeAuth: readonly DocumentedMiddl
 
   users.delete(
     '/:id',
-    { middleware: writeAuth, name: 'delete', summary: 'Delete a user and their todos', schema: { params: idParams, response: { 204: {} } } },
+    {
+      middleware: writeAuth,
+      name: 'delete',
+      summary: 'Delete a user and their todos',
+      schema: { params: idParams, response: { 204: {} } },
+    },
     async (req) => {
       if (!(await db.run((c) => deleteUser(c, req.params.id)))) throw notFound(req.params.id);
       return null;

@@ -35,7 +35,12 @@ describe('users', () => {
     const res = await api.post('/api/users').send({ name: 'Ada Lovelace', email: 'ada@example.com' });
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toEqual({ id: expect.stringMatching(HEX_ID), name: 'Ada Lovelace', email: 'ada@example.com', createdAt: expect.any(String) });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(HEX_ID),
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      createdAt: expect.any(String),
+    });
     expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
     expect(res.headers.location).toBe(`/api/users/${res.body.id}`);
     const fetched = await api.get(res.headers.location!);
@@ -176,7 +181,7 @@ describe('pagination', () => {
 });
 
 describe('todos', () => {
-  it('creates, lists, filters, updates and deletes a user\'s todos', async () => {
+  it("creates, lists, filters, updates and deletes a user's todos", async () => {
     const user = await newUser('Doer', 'doer@example.com');
     const created = await api.post(`/api/users/${user.id}/todos`).send({ title: 'Write the README' });
     expect(created.status).toBe(201);

@@ -246,7 +246,12 @@ describe('Dockerfile', () => {
     // Every path the image runs from is copied into it.
     const copied = runtime.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).at(-1));
     expect(copied).toEqual(
-      expect.arrayContaining(['./packages/server/dist', './packages/middleware/dist', './examples/rest-api/dist', './examples/rest-api/deploy/']),
+      expect.arrayContaining([
+        './packages/server/dist',
+        './packages/middleware/dist',
+        './examples/rest-api/dist',
+        './examples/rest-api/deploy/',
+      ]),
     );
   });
 

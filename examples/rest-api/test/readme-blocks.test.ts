@@ -8,7 +8,21 @@ const REAL_B = '222222222222222222222222';
 
 describe('README answer checker', () => {
   it('finds curl-test blocks with their answers, and only those', () => {
-    const md = ['<!-- curl-test -->', '```sh', 'curl -s x', '```', '', '```json', '{"a": 1}', '```', '', '```sh', 'not tested', '```', ''].join('\n');
+    const md = [
+      '<!-- curl-test -->',
+      '```sh',
+      'curl -s x',
+      '```',
+      '',
+      '```json',
+      '{"a": 1}',
+      '```',
+      '',
+      '```sh',
+      'not tested',
+      '```',
+      '',
+    ].join('\n');
     expect(examplesOf(md)).toEqual([{ line: 2, script: 'curl -s x\n', expected: { lang: 'json', text: '{"a": 1}\n' } }]);
     expect(() => examplesOf('<!-- curl-test -->\n```sh\ncurl x\n```\n')).toThrow(/must be followed/);
   });
@@ -23,7 +37,12 @@ describe('README answer checker', () => {
 
   it('matches any timestamp but every other value exactly', () => {
     const checker = new AnswerChecker();
-    expect(checker.check({ lang: 'json', text: '{"at": "2024-06-05T20:45:24.000Z", "done": false}' }, '{"at": "2031-01-01T00:00:00.123Z", "done": false}')).toEqual([]);
+    expect(
+      checker.check(
+        { lang: 'json', text: '{"at": "2024-06-05T20:45:24.000Z", "done": false}' },
+        '{"at": "2031-01-01T00:00:00.123Z", "done": false}',
+      ),
+    ).toEqual([]);
     expect(checker.check({ lang: 'json', text: '{"done": false}' }, '{"done": true}')).toHaveLength(1);
     expect(checker.check({ lang: 'json', text: '{"done": false}' }, '{"done": false, "extra": 1}')).toHaveLength(1);
     expect(checker.check({ lang: 'json', text: '[1, 2]' }, '[1]')).toHaveLength(1);

@@ -58,10 +58,17 @@ export class AnswerChecker {
 
   #sameValue(documented: unknown, actual: unknown, path: string, problems: string[]): void {
     if (typeof documented === 'string' && typeof actual === 'string') {
-      if (ID.test(documented) ? ID.test(actual) && this.#sameId(documented, actual) : ISO_DATE.test(documented) ? ISO_DATE.test(actual) : this.#sameText(documented, actual)) return;
+      if (
+        ID.test(documented)
+          ? ID.test(actual) && this.#sameId(documented, actual)
+          : ISO_DATE.test(documented)
+            ? ISO_DATE.test(actual)
+            : this.#sameText(documented, actual)
+      )
+        return;
     } else if (Array.isArray(documented) && Array.isArray(actual)) {
       if (documented.length !== actual.length) problems.push(`${path}: ${actual.length} items, README shows ${documented.length}`);
-      else documented.forEach((d, i) => this.#sameValue(d, actual[i], `${path}[${i}]`, problems));
+      else for (const [i, d] of documented.entries()) this.#sameValue(d, actual[i], `${path}[${i}]`, problems);
       return;
     } else if (documented && actual && typeof documented === 'object' && typeof actual === 'object' && !Array.isArray(actual)) {
       const keys = (o: object) => Object.keys(o).sort().join(',');
@@ -69,7 +76,8 @@ export class AnswerChecker {
         problems.push(`${path}: keys ${keys(actual)}, README shows ${keys(documented)}`);
         return;
       }
-      for (const [key, value] of Object.entries(documented)) this.#sameValue(value, (actual as Record<string, unknown>)[key], `${path}.${key}`, problems);
+      for (const [key, value] of Object.entries(documented))
+        this.#sameValue(value, (actual as Record<string, unknown>)[key], `${path}.${key}`, problems);
       return;
     } else if (documented === actual) {
       return;
@@ -128,13 +136,15 @@ export class AnswerChecker {
     const [actualHead = '', actualBody = ''] = split(actual);
     const [documentedStatus, ...documentedHeaders] = documentedHead.split('\n');
     const [actualStatus, ...actualHeaders] = actualHead.split('\n');
-    if (documentedStatus !== actualStatus) problems.push(`status line ${JSON.stringify(actualStatus)}, README shows ${JSON.stringify(documentedStatus)}`);
+    if (documentedStatus !== actualStatus)
+      problems.push(`status line ${JSON.stringify(actualStatus)}, README shows ${JSON.stringify(documentedStatus)}`);
     const headers = new Map(actualHeaders.map((h) => [h.slice(0, h.indexOf(':')).toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
     for (const header of documentedHeaders) {
       const name = header.slice(0, header.indexOf(':')).toLowerCase();
       const value = header.slice(header.indexOf(':') + 1).trim();
       const got = headers.get(name);
-      if (got === undefined || !this.#sameText(value, got)) problems.push(`header ${name}: ${JSON.stringify(got)}, README shows ${JSON.stringify(value)}`);
+      if (got === undefined || !this.#sameText(value, got))
+        problems.push(`header ${name}: ${JSON.stringify(got)}, README shows ${JSON.stringify(value)}`);
     }
     if (documentedBody) this.#sameJson(documentedBody, actualBody, problems);
     else if (actualBody) problems.push(`unexpected body ${JSON.stringify(actualBody.slice(0, 200))}`);

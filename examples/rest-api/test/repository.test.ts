@@ -45,7 +45,12 @@ describe('parseId', () => {
 describe('users', () => {
   it('creates, finds, updates and deletes a user', async () => {
     const user = await createUser(c, { name: 'Ada', email: 'ada@example.com' });
-    expect(user).toEqual({ id: expect.stringMatching(/^[0-9a-f]{24}$/), name: 'Ada', email: 'ada@example.com', createdAt: expect.any(String) });
+    expect(user).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      name: 'Ada',
+      email: 'ada@example.com',
+      createdAt: expect.any(String),
+    });
     expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
     expect(await findUser(c, user.id)).toEqual(user);
 
@@ -92,7 +97,7 @@ describe('users', () => {
     let after: string | null | undefined;
     let pages = 0;
     do {
-      const page = await listUsers(c, { limit: 3, after: after ? parseId(after) ?? undefined : undefined });
+      const page = await listUsers(c, { limit: 3, after: after ? (parseId(after) ?? undefined) : undefined });
       all.push(...page.items);
       after = page.next;
       pages++;
@@ -117,7 +122,7 @@ describe('users', () => {
 });
 
 describe('todos', () => {
-  it('manages a user\'s todos and deletes them with the user', async () => {
+  it("manages a user's todos and deletes them with the user", async () => {
     const owner = await createUser(c, { name: 'Linus', email: 'linus@example.com' });
     const first = await createTodo(c, owner.id, { title: 'write tests' });
     expect(first).toMatchObject({ userId: owner.id, title: 'write tests', done: false });

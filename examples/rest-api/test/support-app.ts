@@ -35,7 +35,10 @@ export async function startTestApp(label: string, options: Omit<DatabaseOptions,
         server.close(() => resolve());
       });
       await shutdown(app);
-      await client.db(dbName).dropDatabase().catch(() => {});
+      await client
+        .db(dbName)
+        .dropDatabase()
+        .catch(() => {});
       await client.close();
     },
   };

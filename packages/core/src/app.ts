@@ -7,7 +7,13 @@ import { Dispatcher } from './dispatch.js';
 import { buildOpenApi, type OpenApiOptions } from './openapi.js';
 import type { Request, RequestApp, RequestContext } from './request.js';
 import { Scaffold, type RegisterOptions, type Registrable, type RouteDefinition } from './scaffold.js';
-import { createValidatorFactory, type CompiledRouteSchema, type SchemaCompiler, type SharedSchema, type ValidatorFactoryOptions } from './schema.js';
+import {
+  createValidatorFactory,
+  type CompiledRouteSchema,
+  type SchemaCompiler,
+  type SharedSchema,
+  type ValidatorFactoryOptions,
+} from './schema.js';
 import { TestClient, inProcess, toRequest, type RequestInput, type TestClientOptions, type TestRequestInit } from './testing.js';
 import type { Format, KeywordDefinition } from 'ajv/dist/2020.js';
 import { SignedCookieSessionInterface, type SessionInterface } from './session-interface.js';
@@ -68,6 +74,7 @@ export interface Carafe extends TsgiApplication {
  * app.get('/users/:id', (req) => ({ id: req.params.id }));
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface of the same name declares the call signature the constructor's returned function has.
 export class Carafe extends Scaffold implements RequestApp {
   /** Settings; see {@link CarafeConfig}. */
   readonly config: CarafeConfig;
@@ -113,6 +120,7 @@ export class Carafe extends Scaffold implements RequestApp {
         await app.built?.entry?.lifespan?.shutdown?.();
       },
     };
+    // biome-ignore lint/correctness/noConstructorReturn: a Carafe app is itself the TSGI callable (see above).
     return app;
   }
 
@@ -258,7 +266,10 @@ export class Carafe extends Scaffold implements RequestApp {
   }
 
   /** An OpenAPI 3.1 document describing every route and its schemas (shared schemas under `components`). */
-  openapi(info: { title: string; version: string; description?: string }, options: Omit<OpenApiOptions, 'schemas'> = {}): Record<string, unknown> {
+  openapi(
+    info: { title: string; version: string; description?: string },
+    options: Omit<OpenApiOptions, 'schemas'> = {},
+  ): Record<string, unknown> {
     let securitySchemes: Record<string, Record<string, unknown>> | undefined;
     const routes = (this.built ?? this.build()).routes.map((r) => {
       const schema = r.def.schema ?? {};
@@ -289,8 +300,12 @@ export class Carafe extends Scaffold implements RequestApp {
     return run(this, options.port ?? 5000, options.host ?? '127.0.0.1');
   }
 
-  private buildUrl(name: string, params: Record<string, unknown> | undefined, options: UrlForOptions | undefined,
-    target: UrlTarget<Request<any, any, any>>): string {
+  private buildUrl(
+    name: string,
+    params: Record<string, unknown> | undefined,
+    options: UrlForOptions | undefined,
+    target: UrlTarget<Request<any, any, any>>,
+  ): string {
     const urls = (this.built ?? this.build()).urls;
     const blueprint = target.req?.route?.blueprint;
     const full = name.startsWith('.') ? (blueprint ? `${blueprint}${name}` : name.slice(1)) : name;
@@ -315,11 +330,12 @@ export class Carafe extends Scaffold implements RequestApp {
     const ctx: RequestContext = {
       app: this,
       openSession: (req) => this.sessions.open(req),
-      urlFor: (name, params, options, req) => this.buildUrl(name, params, options, {
-        scriptName: req.scriptName,
-        req,
-        origin: (scheme) => `${scheme ?? req.scheme}://${req.host}`,
-      }),
+      urlFor: (name, params, options, req) =>
+        this.buildUrl(name, params, options, {
+          scriptName: req.scriptName,
+          req,
+          origin: (scheme) => `${scheme ?? req.scheme}://${req.host}`,
+        }),
     };
     const telemetry = serverTelemetry();
     const dispatcher = new Dispatcher(routes, {

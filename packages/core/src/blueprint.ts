@@ -1,6 +1,14 @@
 import {
-  addErrorHandler, hookSet, type AfterRequestHook, type BeforeRequestHook, type ErrorHandler, type ErrorKey, type HookSet,
-  type TeardownHook, type UrlDefaults, type UrlValuePreprocessor,
+  addErrorHandler,
+  hookSet,
+  type AfterRequestHook,
+  type BeforeRequestHook,
+  type ErrorHandler,
+  type ErrorKey,
+  type HookSet,
+  type TeardownHook,
+  type UrlDefaults,
+  type UrlValuePreprocessor,
 } from './hooks.js';
 import { Scaffold } from './scaffold.js';
 

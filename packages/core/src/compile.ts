@@ -90,17 +90,23 @@ export function compileRoutes(app: Scaffold, compileSchema: CompileSchema, route
       fits: validateParams && ((params) => !hasErrors(validateParams(params))),
       defaults: levels.flatMap((level) => level.urlDefaultsHooks),
     });
-    const hookless = scope.before.length === 0 && scope.after.length === 0 && scope.teardown.length === 0
-      && scope.urlValuePreprocessors.length === 0;
+    const hookless =
+      scope.before.length === 0 && scope.after.length === 0 && scope.teardown.length === 0 && scope.urlValuePreprocessors.length === 0;
     const middleware = routeMiddleware(route);
-    router.add(route.path, route.def.methods, {
-      ...scope,
-      handler: producing(route.def),
-      info: { name: route.name, path: route.path, blueprint: route.blueprint },
-      compiled,
-      plain: hookless && !compiled?.validates,
-      ...(middleware.length > 0 && routeApp !== undefined && { wrapped: compose(middleware, routeApp) }),
-    }, parsed, validateParams !== undefined);
+    router.add(
+      route.path,
+      route.def.methods,
+      {
+        ...scope,
+        handler: producing(route.def),
+        info: { name: route.name, path: route.path, blueprint: route.blueprint },
+        compiled,
+        plain: hookless && !compiled?.validates,
+        ...(middleware.length > 0 && routeApp !== undefined && { wrapped: compose(middleware, routeApp) }),
+      },
+      parsed,
+      validateParams !== undefined,
+    );
   }
   return { router, urls, routes, appScope: scopeOf(appLevel, []) };
 }
@@ -148,13 +154,22 @@ const checkParams: ParamsCheck<Target> = (target, params) => {
   if (validate === undefined) return undefined;
   const result: unknown = validate(params);
   if (hasErrors(result)) return { ok: false };
-  if (typeof result === 'object' && result !== null && 'value' in result) return { ok: true, params: result.value as Record<string, unknown> };
+  if (typeof result === 'object' && result !== null && 'value' in result)
+    return { ok: true, params: result.value as Record<string, unknown> };
   return undefined;
 };
 
 function isEmpty(set: HookSet): boolean {
-  return set.beforeHooks.length + set.afterHooks.length + set.teardownHooks.length + set.urlDefaultsHooks.length
-    + set.urlValuePreprocessors.length + set.statusHandlers.size + set.classHandlers.size === 0;
+  return (
+    set.beforeHooks.length +
+      set.afterHooks.length +
+      set.teardownHooks.length +
+      set.urlDefaultsHooks.length +
+      set.urlValuePreprocessors.length +
+      set.statusHandlers.size +
+      set.classHandlers.size ===
+    0
+  );
 }
 
 /** The non-empty app-wide hook sets of the blueprints below `scaffold`, in registration order (one registered twice appears twice; the caller keeps one). */

@@ -2,13 +2,29 @@
  * The per-request pipeline: match, run hooks and handler, turn the result into a TSGI response,
  * handle errors. A route without hooks or schema takes a synchronous fast path.
  */
-import { ClientDisconnected, HttpStatusError, type Environ, type TsgiApplication, type TsgiResponse, type TsgiResult } from '@carafe/gateway';
+import {
+  ClientDisconnected,
+  HttpStatusError,
+  type Environ,
+  type TsgiApplication,
+  type TsgiResponse,
+  type TsgiResult,
+} from '@carafe/gateway';
 import { routeMiddleware, type CompiledRoutes, type ScopeTarget, type Target } from './compile.js';
 import { ALLOWED_METHODS_KEY, ROUTE_MIDDLEWARE_KEY } from './middleware.js';
 import { findErrorHandler } from './error-handlers.js';
 import {
-  BadRequest, HttpError, InternalServerError, MethodNotAllowed, NotFound, ResponseAbort, UnsupportedMediaType, ValidationError, httpError,
-  problem, toHttpError,
+  BadRequest,
+  HttpError,
+  InternalServerError,
+  MethodNotAllowed,
+  NotFound,
+  ResponseAbort,
+  UnsupportedMediaType,
+  ValidationError,
+  httpError,
+  problem,
+  toHttpError,
 } from './errors.js';
 import { FileError, fileResponse } from './file.js';
 import { applyResponseSchema, needsBodyRead, readBody, serializerFor, toResponse, valueToTsgi, type ResponseChecks } from './reply.js';
@@ -62,7 +78,10 @@ export class Dispatcher {
   /** Each route's OpenAPI-style templates, computed on first use (telemetry only). */
   private readonly templates = new Map<string, RouteTemplates>();
 
-  constructor(routes: CompiledRoutes, private readonly services: DispatchServices) {
+  constructor(
+    routes: CompiledRoutes,
+    private readonly services: DispatchServices,
+  ) {
     this.router = routes.router;
     this.appScope = routes.appScope;
     this.config = services.ctx.app.config;
@@ -162,28 +181,41 @@ export class Dispatcher {
     switch (match.kind) {
       case 'untrusted-host': {
         const detail = `The host ${JSON.stringify(match.host)} is not one this application answers for.`;
-        handler = () => { throw new BadRequest(detail); };
+        handler = () => {
+          throw new BadRequest(detail);
+        };
         break;
       }
       case 'options': {
         const allow = match.allow.join(', ');
-        handler = () => new Response(null, { status: 200, headers: [['allow', allow], ['content-length', '0']] });
+        handler = () =>
+          new Response(null, {
+            status: 200,
+            headers: [
+              ['allow', allow],
+              ['content-length', '0'],
+            ],
+          });
         break;
       }
       case 'method-not-allowed': {
         const allow = match.allow;
-        handler = () => { throw new MethodNotAllowed(allow); };
+        handler = () => {
+          throw new MethodNotAllowed(allow);
+        };
         break;
       }
       case 'redirect': {
         // Never `//host/…`, which a browser reads as another site.
-        const location = encodePath(environ.SCRIPT_NAME + match.path).replace(/^\/{2,}/, '/')
-          + (environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '');
+        const location =
+          encodePath(environ.SCRIPT_NAME + match.path).replace(/^\/{2,}/, '/') + (environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '');
         handler = () => new Response(null, { status: 308, headers: [['location', location]] });
         break;
       }
       default:
-        handler = () => { throw new NotFound('The requested URL was not found on the server.'); };
+        handler = () => {
+          throw new NotFound('The requested URL was not found on the server.');
+        };
     }
     // No route, no params: URL value preprocessors do not run.
     const target: Target = { ...this.appScope, urlValuePreprocessors: [], handler, info: undefined, compiled: undefined, plain: false };
@@ -308,7 +340,12 @@ export class Dispatcher {
     if (error instanceof ClientDisconnected) throw error;
     const known = error instanceof HttpStatusError ? toHttpError(error) : error;
     const handler = findErrorHandler(target.errorScopes, known);
-    if (this.observe) return this.observedAnswer(error, req, handler ? await this.resolve(await handler(known, req), req) : known instanceof HttpError ? problem(known, req) : undefined);
+    if (this.observe)
+      return this.observedAnswer(
+        error,
+        req,
+        handler ? await this.resolve(await handler(known, req), req) : known instanceof HttpError ? problem(known, req) : undefined,
+      );
     if (handler) return this.resolve(await handler(known, req), req);
     if (known instanceof HttpError) return problem(known, req);
     throw error;
@@ -351,7 +388,7 @@ export class Dispatcher {
   private internalError(error: unknown, req: Request<any, any, any>): InternalServerError {
     this.log(req, error, 'Exception');
     if (this.observe) recordRequestError(req.environ, error);
-    const detail = this.services.debug() ? (error instanceof Error ? error.stack ?? error.message : String(error)) : undefined;
+    const detail = this.services.debug() ? (error instanceof Error ? (error.stack ?? error.message) : String(error)) : undefined;
     return new InternalServerError(detail, { cause: error });
   }
 
@@ -367,7 +404,7 @@ export class Dispatcher {
         // A failing logger falls back to the error stream.
       }
     }
-    const text = error instanceof Error ? error.stack ?? String(error) : String(error);
+    const text = error instanceof Error ? (error.stack ?? String(error)) : String(error);
     try {
       req.environ['tsgi.errors'].write(`[carafe] ${what} on ${req.method} ${req.scriptName}${req.path}\n${text}\n`);
     } catch {
@@ -386,7 +423,11 @@ async function validate(req: Request<any, any, any>, compiled: CompiledRouteSche
   const errors: FieldError[] = [];
   // A Standard Schema validator may answer with a promise; ajv's answer synchronously.
   const pending: Array<Promise<void>> = [];
-  const check = <T>(validator: ((raw: T) => ValidationResult | Promise<ValidationResult>) | undefined, raw: () => T, assign: (value: any) => void) => {
+  const check = <T>(
+    validator: ((raw: T) => ValidationResult | Promise<ValidationResult>) | undefined,
+    raw: () => T,
+    assign: (value: any) => void,
+  ) => {
     if (!validator) return;
     const settle = (result: ValidationResult) => {
       if ('errors' in result) errors.push(...result.errors);
@@ -397,9 +438,26 @@ async function validate(req: Request<any, any, any>, compiled: CompiledRouteSche
     else settle(result);
   };
   // A typed route's params were checked (and coerced) when the router chose it.
-  if (!paramsChecked.has(req)) check(compiled.params, () => req.params, (v) => { req.params = v; });
-  check(compiled.query, () => req.query, (v) => { req.query = v; });
-  check(compiled.headers, () => req.headers.toObject(), () => {});
+  if (!paramsChecked.has(req))
+    check(
+      compiled.params,
+      () => req.params,
+      (v) => {
+        req.params = v;
+      },
+    );
+  check(
+    compiled.query,
+    () => req.query,
+    (v) => {
+      req.query = v;
+    },
+  );
+  check(
+    compiled.headers,
+    () => req.headers.toObject(),
+    () => {},
+  );
   if (compiled.body) {
     if (!isJsonContentType(req.contentType)) {
       throw new UnsupportedMediaType("This route expects a JSON body with Content-Type 'application/json'.");
@@ -411,7 +469,13 @@ async function validate(req: Request<any, any, any>, compiled: CompiledRouteSche
     } catch (error) {
       throw new BadRequest(`The JSON body does not parse: ${(error as Error).message}`);
     }
-    check(compiled.body, () => parsed, (v) => { req.body = v; });
+    check(
+      compiled.body,
+      () => parsed,
+      (v) => {
+        req.body = v;
+      },
+    );
   }
   if (pending.length > 0) await Promise.all(pending);
   if (errors.length > 0) throw new ValidationError(errors);

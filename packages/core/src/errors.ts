@@ -64,13 +64,29 @@ export class HttpError extends HttpStatusError {
 type Detail = [detail?: string, options?: HttpErrorOptions];
 
 /** 400: the request is malformed. */
-export class BadRequest extends HttpError { constructor(...[d, o]: Detail) { super(400, d, o); } }
+export class BadRequest extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(400, d, o);
+  }
+}
 /** 401: authentication is required. */
-export class Unauthorized extends HttpError { constructor(...[d, o]: Detail) { super(401, d, o); } }
+export class Unauthorized extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(401, d, o);
+  }
+}
 /** 403: the client may not do this. */
-export class Forbidden extends HttpError { constructor(...[d, o]: Detail) { super(403, d, o); } }
+export class Forbidden extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(403, d, o);
+  }
+}
 /** 404: nothing here. */
-export class NotFound extends HttpError { constructor(...[d, o]: Detail) { super(404, d, o); } }
+export class NotFound extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(404, d, o);
+  }
+}
 /** 405: the path exists but not with this method; carries the `Allow` header. */
 export class MethodNotAllowed extends HttpError {
   readonly allowed: string[];
@@ -80,35 +96,95 @@ export class MethodNotAllowed extends HttpError {
   }
 }
 /** 406: no acceptable representation. */
-export class NotAcceptable extends HttpError { constructor(...[d, o]: Detail) { super(406, d, o); } }
+export class NotAcceptable extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(406, d, o);
+  }
+}
 /** 408: the client took too long to send the request. */
-export class RequestTimeout extends HttpError { constructor(...[d, o]: Detail) { super(408, d, o); } }
+export class RequestTimeout extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(408, d, o);
+  }
+}
 /** 409: the request conflicts with the current state. */
-export class Conflict extends HttpError { constructor(...[d, o]: Detail) { super(409, d, o); } }
+export class Conflict extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(409, d, o);
+  }
+}
 /** 410: gone for good. */
-export class Gone extends HttpError { constructor(...[d, o]: Detail) { super(410, d, o); } }
+export class Gone extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(410, d, o);
+  }
+}
 /** 411: a `Content-Length` is required. */
-export class LengthRequired extends HttpError { constructor(...[d, o]: Detail) { super(411, d, o); } }
+export class LengthRequired extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(411, d, o);
+  }
+}
 /** 412: a precondition header failed. */
-export class PreconditionFailed extends HttpError { constructor(...[d, o]: Detail) { super(412, d, o); } }
+export class PreconditionFailed extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(412, d, o);
+  }
+}
 /** 413: the body exceeds `config.maxContentLength`. */
-export class ContentTooLarge extends HttpError { constructor(...[d, o]: Detail) { super(413, d, o); } }
+export class ContentTooLarge extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(413, d, o);
+  }
+}
 /** 415: the body's media type is not accepted here. */
-export class UnsupportedMediaType extends HttpError { constructor(...[d, o]: Detail) { super(415, d, o); } }
+export class UnsupportedMediaType extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(415, d, o);
+  }
+}
 /** 422: well-formed but semantically invalid. */
-export class UnprocessableContent extends HttpError { constructor(...[d, o]: Detail) { super(422, d, o); } }
+export class UnprocessableContent extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(422, d, o);
+  }
+}
 /** 429: rate limited. */
-export class TooManyRequests extends HttpError { constructor(...[d, o]: Detail) { super(429, d, o); } }
+export class TooManyRequests extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(429, d, o);
+  }
+}
 /** 500: an unexpected failure; the cause is logged, never sent unless `debug` is on. */
-export class InternalServerError extends HttpError { constructor(...[d, o]: Detail) { super(500, d, o); } }
+export class InternalServerError extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(500, d, o);
+  }
+}
 /** 501: not implemented. */
-export class NotImplemented extends HttpError { constructor(...[d, o]: Detail) { super(501, d, o); } }
+export class NotImplemented extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(501, d, o);
+  }
+}
 /** 502: bad upstream answer. */
-export class BadGateway extends HttpError { constructor(...[d, o]: Detail) { super(502, d, o); } }
+export class BadGateway extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(502, d, o);
+  }
+}
 /** 503: temporarily unavailable. */
-export class ServiceUnavailable extends HttpError { constructor(...[d, o]: Detail) { super(503, d, o); } }
+export class ServiceUnavailable extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(503, d, o);
+  }
+}
 /** 504: upstream timed out. */
-export class GatewayTimeout extends HttpError { constructor(...[d, o]: Detail) { super(504, d, o); } }
+export class GatewayTimeout extends HttpError {
+  constructor(...[d, o]: Detail) {
+    super(504, d, o);
+  }
+}
 
 /**
  * 400 raised when a schema rejects the request; the problem document lists every failing field
@@ -123,10 +199,24 @@ export class ValidationError extends BadRequest {
 }
 
 const byStatus = new Map<number, new (detail?: string, options?: HttpErrorOptions) => HttpError>([
-  [400, BadRequest], [401, Unauthorized], [403, Forbidden], [404, NotFound], [406, NotAcceptable],
-  [408, RequestTimeout], [409, Conflict], [410, Gone], [411, LengthRequired], [412, PreconditionFailed],
-  [413, ContentTooLarge], [415, UnsupportedMediaType], [422, UnprocessableContent], [429, TooManyRequests],
-  [500, InternalServerError], [501, NotImplemented], [502, BadGateway], [503, ServiceUnavailable],
+  [400, BadRequest],
+  [401, Unauthorized],
+  [403, Forbidden],
+  [404, NotFound],
+  [406, NotAcceptable],
+  [408, RequestTimeout],
+  [409, Conflict],
+  [410, Gone],
+  [411, LengthRequired],
+  [412, PreconditionFailed],
+  [413, ContentTooLarge],
+  [415, UnsupportedMediaType],
+  [422, UnprocessableContent],
+  [429, TooManyRequests],
+  [500, InternalServerError],
+  [501, NotImplemented],
+  [502, BadGateway],
+  [503, ServiceUnavailable],
   [504, GatewayTimeout],
 ]);
 

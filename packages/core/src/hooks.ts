@@ -42,8 +42,13 @@ export interface HookSet extends HandlerScope {
 /** An empty {@link HookSet}. */
 export function hookSet(): HookSet {
   return {
-    beforeHooks: [], afterHooks: [], teardownHooks: [], statusHandlers: new Map(), classHandlers: new Map(),
-    urlDefaultsHooks: [], urlValuePreprocessors: [],
+    beforeHooks: [],
+    afterHooks: [],
+    teardownHooks: [],
+    statusHandlers: new Map(),
+    classHandlers: new Map(),
+    urlDefaultsHooks: [],
+    urlValuePreprocessors: [],
   };
 }
 
@@ -57,7 +62,8 @@ export type ErrorKey<E> = number | (abstract new (...args: any[]) => E);
 export function addErrorHandler(scope: HandlerScope, key: ErrorKey<unknown>, handler: ErrorHandler): void {
   if (typeof handler !== 'function') throw new TypeError('An error handler must be a function');
   if (typeof key === 'number') {
-    if (!Number.isInteger(key) || key < 400 || key > 599) throw new RangeError(`Error handlers take an HTTP error status (400-599), got ${key}`);
+    if (!Number.isInteger(key) || key < 400 || key > 599)
+      throw new RangeError(`Error handlers take an HTTP error status (400-599), got ${key}`);
     scope.statusHandlers.set(key, handler);
   } else if (typeof key === 'function') {
     scope.classHandlers.set(key, handler);

@@ -8,25 +8,83 @@ export { Blueprint } from './blueprint.js';
 export type { BlueprintOptions } from './blueprint.js';
 export { RouteChain, Scaffold } from './scaffold.js';
 export type {
-  AddRouteOptions, AfterRequestHook, BeforeRequestHook, ErrorHandler, Handler, RegisterOptions, RequestFor,
-  PrefixOf, Registrable, RouteDefinition, RouteOptions, SchemaShape, TeardownHook,
+  AddRouteOptions,
+  AfterRequestHook,
+  BeforeRequestHook,
+  ErrorHandler,
+  Handler,
+  RegisterOptions,
+  RequestFor,
+  PrefixOf,
+  Registrable,
+  RouteDefinition,
+  RouteOptions,
+  SchemaShape,
+  TeardownHook,
 } from './scaffold.js';
 export { Request, RequestHeaders, afterThisRequest, isJsonContentType } from './request.js';
 export type { AfterThisRequestHook, MatchedRoute, RequestApp } from './request.js';
 export type { UrlDefaults, UrlValuePreprocessor, HandlerScope, HookSet } from './hooks.js';
 export type { UrlForOptions } from './url.js';
-export { FileResponse, JsonResponse, Response, ResponseHeaders, file, html, json, redirect, sendFromDirectory, stream, text } from './response.js';
+export {
+  FileResponse,
+  JsonResponse,
+  Response,
+  ResponseHeaders,
+  file,
+  html,
+  json,
+  redirect,
+  sendFromDirectory,
+  stream,
+  text,
+} from './response.js';
 export type { BodyInit, FileInit, HeadersInit, ResponseInit } from './response.js';
 export {
-  BadGateway, BadRequest, Conflict, ContentTooLarge, Forbidden, GatewayTimeout, Gone, HttpError, InternalServerError,
-  LengthRequired, MethodNotAllowed, NotAcceptable, NotFound, NotImplemented, PreconditionFailed, RequestTimeout,
-  ServiceUnavailable, TooManyRequests, Unauthorized, UnprocessableContent, UnsupportedMediaType, ValidationError,
-  ResponseAbort, abort, httpError, problem, reasonPhrase,
+  BadGateway,
+  BadRequest,
+  Conflict,
+  ContentTooLarge,
+  Forbidden,
+  GatewayTimeout,
+  Gone,
+  HttpError,
+  InternalServerError,
+  LengthRequired,
+  MethodNotAllowed,
+  NotAcceptable,
+  NotFound,
+  NotImplemented,
+  PreconditionFailed,
+  RequestTimeout,
+  ServiceUnavailable,
+  TooManyRequests,
+  Unauthorized,
+  UnprocessableContent,
+  UnsupportedMediaType,
+  ValidationError,
+  ResponseAbort,
+  abort,
+  httpError,
+  problem,
+  reasonPhrase,
 } from './errors.js';
 export type { HttpErrorOptions, ProblemExtensions, ProblemRequest } from './errors.js';
 export type {
-  CarafeRoutes, CarafeSchemas, CheckParams, FromSchema, HandlerResult, Infer, JoinPath, ParamsOf, Query, Reply, RouteName, RouteParams,
-  StatusCode, UrlForArgs,
+  CarafeRoutes,
+  CarafeSchemas,
+  CheckParams,
+  FromSchema,
+  HandlerResult,
+  Infer,
+  JoinPath,
+  ParamsOf,
+  Query,
+  Reply,
+  RouteName,
+  RouteParams,
+  StatusCode,
+  UrlForArgs,
 } from './types.js';
 export { TestClient } from './testing.js';
 export type { RequestInput, TestClientOptions, TestRequestInit } from './testing.js';
@@ -38,8 +96,20 @@ export { SignedCookieSessionInterface } from './session-interface.js';
 export type { SessionInterface } from './session-interface.js';
 export { ResponseValidationError, createAjv, createValidatorFactory, isStandardSchema, standardJsonSchema } from './schema.js';
 export type {
-  Ajv, AjvPlugin, CompiledRouteSchema, FieldError, JSONSchema, ResponseSchemas, RouteSchema, SchemaCompiler, SchemaPart, Serialize,
-  SharedSchema, StatusRangeKey, ValidationResult, ValidatorFactoryOptions,
+  Ajv,
+  AjvPlugin,
+  CompiledRouteSchema,
+  FieldError,
+  JSONSchema,
+  ResponseSchemas,
+  RouteSchema,
+  SchemaCompiler,
+  SchemaPart,
+  Serialize,
+  SharedSchema,
+  StatusRangeKey,
+  ValidationResult,
+  ValidatorFactoryOptions,
 } from './schema.js';
 export { buildOpenApi } from './openapi.js';
 export type { OpenApiInfo, OpenApiOptions, OpenApiRoute } from './openapi.js';

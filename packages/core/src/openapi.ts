@@ -133,7 +133,9 @@ function documented(schema: RouteSchema | undefined, components: Components): Ro
     if (converted !== undefined) result[key] = converted;
   }
   if (schema.response !== undefined) {
-    result.response = Object.fromEntries(Object.entries(schema.response).map(([status, value]) => [status, part(value as SchemaPart, 'output')])) as RouteSchema['response'];
+    result.response = Object.fromEntries(
+      Object.entries(schema.response).map(([status, value]) => [status, part(value as SchemaPart, 'output')]),
+    ) as RouteSchema['response'];
   }
   return result;
 }
@@ -163,11 +165,14 @@ class Components {
 
   /** A route schema part as it is documented. */
   part(part: SchemaPart, io: 'input' | 'output'): JSONSchema {
-    const schema = isStandardSchema(part) ? standardJsonSchema(part, io, this.#convert) ?? {} : part;
+    const schema = isStandardSchema(part) ? (standardJsonSchema(part, io, this.#convert) ?? {}) : part;
     if (typeof schema !== 'object' || schema === null) return schema;
     const { $defs, definitions, $schema: _schema, ...rest } = schema as Record<string, unknown>;
     const hoisted = new Map<string, string>();
-    for (const [keyword, defs] of [['$defs', $defs], ['definitions', definitions]] as const) {
+    for (const [keyword, defs] of [
+      ['$defs', $defs],
+      ['definitions', definitions],
+    ] as const) {
       if (typeof defs !== 'object' || defs === null) continue;
       // The same definition hoisted from several routes (a library's registry) is documented once.
       for (const [key, def] of Object.entries(defs as Record<string, unknown>)) {
@@ -178,9 +183,13 @@ class Components {
       }
     }
     const rewrite = (value: unknown) => this.#rewrite(value, undefined, undefined, hoisted);
-    for (const [keyword, defs] of [['$defs', $defs], ['definitions', definitions]] as const) {
+    for (const [keyword, defs] of [
+      ['$defs', $defs],
+      ['definitions', definitions],
+    ] as const) {
       if (typeof defs !== 'object' || defs === null) continue;
-      for (const [key, def] of Object.entries(defs as Record<string, unknown>)) this.schemas[hoisted.get(`#/${keyword}/${key}`)!] = rewrite(def) as JSONSchema;
+      for (const [key, def] of Object.entries(defs as Record<string, unknown>))
+        this.schemas[hoisted.get(`#/${keyword}/${key}`)!] = rewrite(def) as JSONSchema;
     }
     return rewrite(rest) as JSONSchema;
   }
@@ -201,7 +210,8 @@ class Components {
     if (typeof value !== 'object' || value === null) return value;
     const result: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      result[key] = key === '$ref' && typeof item === 'string' ? this.#ref(item, base, self, hoisted) : this.#rewrite(item, base, self, hoisted);
+      result[key] =
+        key === '$ref' && typeof item === 'string' ? this.#ref(item, base, self, hoisted) : this.#rewrite(item, base, self, hoisted);
     }
     return result;
   }
@@ -300,7 +310,12 @@ function propertiesOf(schema: SchemaPart | undefined): Record<string, JSONSchema
 }
 
 const CLASS_DESCRIPTIONS: Record<string, string> = {
-  '1XX': 'Informational', '2XX': 'Success', '3XX': 'Redirection', '4XX': 'Client error', '5XX': 'Server error', default: 'Any other response',
+  '1XX': 'Informational',
+  '2XX': 'Success',
+  '3XX': 'Redirection',
+  '4XX': 'Client error',
+  '5XX': 'Server error',
+  default: 'Any other response',
 };
 
 function responses(declared: RouteSchema['response'], validates: boolean): Record<string, unknown> {
@@ -327,7 +342,11 @@ function withMiddlewareDocs(op: Record<string, unknown>, route: OpenApiRoute): R
   let responses = op.responses as Record<string, Record<string, unknown>>;
   if (route.responses !== undefined) {
     const { default: last, ...own } = responses;
-    responses = { ...(structuredClone(route.responses) as Record<string, Record<string, unknown>>), ...own, ...(last && { default: last }) };
+    responses = {
+      ...(structuredClone(route.responses) as Record<string, Record<string, unknown>>),
+      ...own,
+      ...(last && { default: last }),
+    };
   }
   if (route.produces !== undefined) {
     const produces = route.produces;

@@ -32,7 +32,7 @@ export function toResponse(value: unknown, serialize?: Serialize): Response {
 }
 
 function jsonText(value: unknown, serialize: Serialize | undefined): string {
-  return serialize === undefined ? JSON.stringify(value) ?? 'null' : serialize(value);
+  return serialize === undefined ? (JSON.stringify(value) ?? 'null') : serialize(value);
 }
 
 /** `application/json` and every `+json` type (`application/problem+json`). */
@@ -99,7 +99,11 @@ export function applyResponseSchema(response: Response, checks: ResponseChecks):
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new ResponseValidationError(response.status, [{ location: 'response', field: '', message: `is not JSON: ${(error as Error).message}` }], { cause: error });
+      throw new ResponseValidationError(
+        response.status,
+        [{ location: 'response', field: '', message: `is not JSON: ${(error as Error).message}` }],
+        { cause: error },
+      );
     }
   }
   response.body = serialize(value);

@@ -20,9 +20,10 @@ export function closeAfter(req: Request<any, any, any>, response: TsgiResponse):
 function closingBody(body: ResponseBody, close: () => Promise<void>): AsyncIterable<Chunk> {
   return {
     [Symbol.asyncIterator]() {
-      const iterator = Symbol.asyncIterator in body
-        ? (body as AsyncIterable<Chunk>)[Symbol.asyncIterator]()
-        : (body as Iterable<Chunk>)[Symbol.iterator]();
+      const iterator =
+        Symbol.asyncIterator in body
+          ? (body as AsyncIterable<Chunk>)[Symbol.asyncIterator]()
+          : (body as Iterable<Chunk>)[Symbol.iterator]();
       let closing: Promise<void> | undefined;
       const finish = () => (closing ??= close());
       return {

@@ -38,7 +38,12 @@ export interface RequestContext {
   /** Loads the session, the first time a request reads `req.session`. */
   openSession(req: Request<any, any, any>): Session;
   /** Builds a URL for `req.urlFor`: under the request's `SCRIPT_NAME`, relative to its blueprint, external on its host. */
-  urlFor(name: string, params: Record<string, unknown> | undefined, options: UrlForOptions | undefined, req: Request<any, any, any>): string;
+  urlFor(
+    name: string,
+    params: Record<string, unknown> | undefined,
+    options: UrlForOptions | undefined,
+    req: Request<any, any, any>,
+  ): string;
 }
 
 /** Runs after the handler of one request, before the after-request hooks (see {@link Request.afterThisRequest}). */
@@ -392,7 +397,12 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
     if (this.#form) return this.#form;
     const form = (this.#form = this.#readForm());
     let parsed: FormData | undefined;
-    form.then((value) => { parsed = value; }, () => {}); // a failed parse deletes its own files
+    form.then(
+      (value) => {
+        parsed = value;
+      },
+      () => {},
+    ); // a failed parse deletes its own files
     // Not waiting for a parse still under way (a handler that never awaited it): it cleans up when it ends.
     this.callOnClose(() => (parsed ? parsed.cleanup() : void form.then((value) => value.cleanup()).catch(() => {})));
     return form;

@@ -145,7 +145,7 @@ export class RouteTree<T, E extends Methods<T>> {
           node.staticOrder.push(node.staticOrder.length);
           if (node.staticKeys.length > MAX_SCANNED) {
             node.buckets = [];
-            node.staticKeys.forEach((key, index) => (node.buckets![bucketOf(key, 0)] ??= []).push(index));
+            for (const [index, key] of node.staticKeys.entries()) (node.buckets![bucketOf(key, 0)] ??= []).push(index);
           }
         }
         node = child;
@@ -153,18 +153,23 @@ export class RouteTree<T, E extends Methods<T>> {
         node = node.param ??= new Node<E>();
         names.push(only!.name);
       } else if (segment.length === 1 && only!.type === 'wildcard' && i === segments.length - 1) {
-        if (!node.rests.some((end) => end.entry === entry)) node.rests = byType([...node.rests, { entry, params: paramsFactory([...names, only!.name], true) }]);
+        if (!node.rests.some((end) => end.entry === entry))
+          node.rests = byType([...node.rests, { entry, params: paramsFactory([...names, only!.name], true) }]);
         return;
       } else {
         break;
       }
       if (i === segments.length - 1) {
-        if (!node.ends.some((end) => end.entry === entry)) node.ends = byType([...node.ends, { entry, params: paramsFactory(names, false) }]);
+        if (!node.ends.some((end) => end.entry === entry))
+          node.ends = byType([...node.ends, { entry, params: paramsFactory(names, false) }]);
         return;
       }
     }
     const { regexp, keys } = pathToRegexp({ tokens: variant, originalPath: pattern }, REGEXP_OPTIONS);
-    node.regexps = byType([...node.regexps, { entry, regexp, keys: keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' })) }]);
+    node.regexps = byType([
+      ...node.regexps,
+      { entry, regexp, keys: keys.map((key) => ({ name: key.name, wildcard: key.type === 'wildcard' })) },
+    ]);
   }
 
   /**
@@ -174,7 +179,14 @@ export class RouteTree<T, E extends Methods<T>> {
    * With a `method`, returns the first hit that has a target for it; with `null`, collects every
    * matching entry into `out`.
    */
-  #walk(node: Node<E>, path: string, start: number, depth: number, method: string | null, out: E[] | undefined): Found<T> | typeof SLASH_REQUIRED | undefined {
+  #walk(
+    node: Node<E>,
+    path: string,
+    start: number,
+    depth: number,
+    method: string | null,
+    out: E[] | undefined,
+  ): Found<T> | typeof SLASH_REQUIRED | undefined {
     const length = path.length;
     if (start > length) {
       const found = this.#ends(node.ends, method, out) ?? this.#regexps(node, path, method, out);
@@ -272,7 +284,6 @@ export class RouteTree<T, E extends Methods<T>> {
     }
     return undefined;
   }
-
 }
 
 /** Stable: typed entries first, the rest in their order. */

@@ -30,7 +30,6 @@ const NOT_FOUND = { kind: 'not-found' } as const;
 /** Stands for a literal match where only the fact of a match counts. */
 const FOUND = { kind: 'found' } as const;
 
-
 /** All routes registered under one path pattern, keyed by method. */
 class Entry<T> {
   readonly byMethod = new Map<string, T>();

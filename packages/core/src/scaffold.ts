@@ -1,8 +1,15 @@
 import type { TsgiMiddleware } from '@carafe/gateway';
 import { parse } from 'path-to-regexp';
 import {
-  addErrorHandler, type AfterRequestHook, type BeforeRequestHook, type ErrorHandler, type ErrorKey, type HookSet, type TeardownHook,
-  type UrlDefaults, type UrlValuePreprocessor,
+  addErrorHandler,
+  type AfterRequestHook,
+  type BeforeRequestHook,
+  type ErrorHandler,
+  type ErrorKey,
+  type HookSet,
+  type TeardownHook,
+  type UrlDefaults,
+  type UrlValuePreprocessor,
 } from './hooks.js';
 import type { Request } from './request.js';
 import type { RouteSchema } from './schema.js';
@@ -109,15 +116,35 @@ export interface RegisterOptions {
 /** Chained registration of several methods on one path: `app.route('/x').get(h).post(h)`. */
 export class RouteChain<Path extends string> {
   /** `path` types the handlers (the owner's prefix joined to it); `relative` is the path registered on the owner. */
-  constructor(private readonly owner: Scaffold, readonly path: Path, private readonly relative: string = path) {}
-  get<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['GET'], handler, options); }
-  post<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['POST'], handler, options); }
-  put<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['PUT'], handler, options); }
-  patch<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['PATCH'], handler, options); }
-  delete<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['DELETE'], handler, options); }
-  options<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['OPTIONS'], handler, options); }
-  head<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(['HEAD'], handler, options); }
-  all<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this { return this.on(null, handler, options); }
+  constructor(
+    private readonly owner: Scaffold,
+    readonly path: Path,
+    private readonly relative: string = path,
+  ) {}
+  get<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['GET'], handler, options);
+  }
+  post<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['POST'], handler, options);
+  }
+  put<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['PUT'], handler, options);
+  }
+  patch<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['PATCH'], handler, options);
+  }
+  delete<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['DELETE'], handler, options);
+  }
+  options<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['OPTIONS'], handler, options);
+  }
+  head<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(['HEAD'], handler, options);
+  }
+  all<const S extends SchemaShape = {}>(handler: Handler<Path, S>, options?: RouteOptions<S> & CheckParams<Path, S>): this {
+    return this.on(null, handler, options);
+  }
   private on(methods: string[] | null, handler: (req: any) => unknown, options: RouteOptions = {}): this {
     this.owner.addRoute({ ...options, methods: methods ?? undefined, all: methods === null, path: this.relative, handler } as never);
     return this;
@@ -162,56 +189,88 @@ export abstract class Scaffold implements HookSet {
 
   /** Registers a GET route (HEAD is answered automatically). */
   get<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  get<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  get<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   get(...args: unknown[]): this {
     return this.shorthand(['GET'], args);
   }
 
   /** Registers a POST route. */
   post<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  post<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  post<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   post(...args: unknown[]): this {
     return this.shorthand(['POST'], args);
   }
 
   /** Registers a PUT route. */
   put<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  put<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  put<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   put(...args: unknown[]): this {
     return this.shorthand(['PUT'], args);
   }
 
   /** Registers a PATCH route. */
   patch<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  patch<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  patch<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   patch(...args: unknown[]): this {
     return this.shorthand(['PATCH'], args);
   }
 
   /** Registers a DELETE route. */
   delete<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  delete<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  delete<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   delete(...args: unknown[]): this {
     return this.shorthand(['DELETE'], args);
   }
 
   /** Registers an OPTIONS route (otherwise OPTIONS is answered automatically). */
   options<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  options<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  options<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   options(...args: unknown[]): this {
     return this.shorthand(['OPTIONS'], args);
   }
 
   /** Registers a HEAD route (otherwise HEAD runs the GET handler without sending its body). */
   head<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  head<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  head<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   head(...args: unknown[]): this {
     return this.shorthand(['HEAD'], args);
   }
 
   /** Registers a route answering every method. */
   all<Path extends string>(path: Path, handler: Handler<JoinPath<PrefixOf<this>, Path>>): this;
-  all<Path extends string, const S extends SchemaShape = {}>(path: Path, options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>, handler: Handler<JoinPath<PrefixOf<this>, Path>, S>): this;
+  all<Path extends string, const S extends SchemaShape = {}>(
+    path: Path,
+    options: RouteOptions<S> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+    handler: Handler<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this;
   all(...args: unknown[]): this {
     return this.shorthand(null, args);
   }
@@ -232,7 +291,9 @@ export abstract class Scaffold implements HookSet {
    * Registers a route explicitly (Flask's `add_url_rule`). Invalid paths and schemas throw here.
    * Without `method`/`methods` the route answers GET.
    */
-  addRoute<Path extends string, const S extends SchemaShape = {}>(options: AddRouteOptions<Path, S, JoinPath<PrefixOf<this>, Path>> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>): this {
+  addRoute<Path extends string, const S extends SchemaShape = {}>(
+    options: AddRouteOptions<Path, S, JoinPath<PrefixOf<this>, Path>> & CheckParams<JoinPath<PrefixOf<this>, Path>, S>,
+  ): this {
     const { path, handler } = options;
     if (typeof path !== 'string' || (path !== '' && !this.relativePaths && !/^[/{]/.test(path))) {
       throw new TypeError(`Route path must start with "/" or "{": ${JSON.stringify(path)}`);
@@ -241,15 +302,21 @@ export abstract class Scaffold implements HookSet {
     parse(path);
     const all = (options as { all?: boolean }).all === true;
     const methods = all ? null : [...new Set((options.methods ?? [options.method ?? 'GET']).map((m) => m.toUpperCase()))];
-    const clash = this.routes.find((r) => r.path === path && (r.methods === null
-      ? methods === null
-      : methods !== null && r.methods.some((m) => methods.includes(m))));
+    const clash = this.routes.find(
+      (r) => r.path === path && (r.methods === null ? methods === null : methods !== null && r.methods.some((m) => methods.includes(m))),
+    );
     if (clash) throw new Error(`${methods?.join(', ') ?? 'A catch-all route'} ${JSON.stringify(path)} is already registered here`);
     const schema = options.schema as RouteSchema | undefined;
     if (options.name?.includes('.')) throw new TypeError(`Route name may not contain ".": ${JSON.stringify(options.name)}`);
     const name = options.name ?? (handler.name && handler.name !== 'anonymous' ? handler.name : path || '/');
     const route: RouteDefinition = {
-      methods, path, name, handler: handler as RouteDefinition['handler'], schema, summary: options.summary, tags: options.tags,
+      methods,
+      path,
+      name,
+      handler: handler as RouteDefinition['handler'],
+      schema,
+      summary: options.summary,
+      tags: options.tags,
       ...(options.middleware?.length && { middleware: [...options.middleware] }),
       ...(options.produces?.length && { produces: [...options.produces] }),
     };

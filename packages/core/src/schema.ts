@@ -117,7 +117,15 @@ const OPENAPI_KEYWORDS = ['example', 'xml', 'externalDocs'];
  * Exported so an application can add formats, keywords or shared schemas and pass it back in.
  */
 export function createAjv(options: Options = {}): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, coerceTypes: false, removeAdditional: false, strictTypes: false, strictTuples: false, ...options });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    useDefaults: true,
+    coerceTypes: false,
+    removeAdditional: false,
+    strictTypes: false,
+    strictTuples: false,
+    ...options,
+  });
   addFormats(ajv);
   for (const keyword of OPENAPI_KEYWORDS) if (!ajv.getKeyword(keyword)) ajv.addKeyword(keyword);
   return ajv;
@@ -214,7 +222,8 @@ export function createValidatorFactory(options: ValidatorFactoryOptions = {}): S
   };
   const compiler: SchemaCompiler = (schema) => {
     const { request: ajv, response: responseAjv } = ajvs();
-    const validates = schema.params !== undefined || schema.query !== undefined || schema.headers !== undefined || schema.body !== undefined;
+    const validates =
+      schema.params !== undefined || schema.query !== undefined || schema.headers !== undefined || schema.body !== undefined;
     const compiled: CompiledRouteSchema = { schema, validates };
     if (schema.params !== undefined) compiled.params = stringPart('params', ajv, schema.params, (values) => values.join('/'));
     if (schema.query !== undefined) compiled.query = stringPart('query', ajv, schema.query, (values) => values[0]);
@@ -240,8 +249,10 @@ export function createValidatorFactory(options: ValidatorFactoryOptions = {}): S
     return compiled;
   };
   compiler.addSchema = (schema) => {
-    if (!isObject(schema) || typeof schema.$id !== 'string' || schema.$id === '') throw new TypeError('addSchema: a shared schema needs a string $id');
-    if (shared.some((s) => s.$id === schema.$id)) throw new Error(`addSchema: a schema with $id ${JSON.stringify(schema.$id)} was added already`);
+    if (!isObject(schema) || typeof schema.$id !== 'string' || schema.$id === '')
+      throw new TypeError('addSchema: a shared schema needs a string $id');
+    if (shared.some((s) => s.$id === schema.$id))
+      throw new Error(`addSchema: a schema with $id ${JSON.stringify(schema.$id)} was added already`);
     each((ajv) => ajv.addSchema?.(schema));
     shared.push(schema);
   };
@@ -268,9 +279,15 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === 'function';
 }
 
-function runStandard(location: FieldError['location'], schema: StandardSchemaV1, value: unknown): ValidationResult | Promise<ValidationResult> {
+function runStandard(
+  location: FieldError['location'],
+  schema: StandardSchemaV1,
+  value: unknown,
+): ValidationResult | Promise<ValidationResult> {
   const result = schema['~standard'].validate(value);
-  return isThenable<StandardSchemaV1.Result<unknown>>(result) ? Promise.resolve(result).then((r) => standardResult(location, r)) : standardResult(location, result);
+  return isThenable<StandardSchemaV1.Result<unknown>>(result)
+    ? Promise.resolve(result).then((r) => standardResult(location, r))
+    : standardResult(location, result);
 }
 
 function standardResult(location: FieldError['location'], result: StandardSchemaV1.Result<unknown>): ValidationResult {
@@ -288,8 +305,11 @@ function issuePointer(path: StandardSchemaV1.Issue['path']): string {
  * Standard JSON Schema interface, which Zod 4 implements) for draft 2020-12, else what `convert`
  * returns, else `undefined`. `io` picks the input form (what a client sends) or the output form.
  */
-export function standardJsonSchema(schema: StandardSchemaV1, io: 'input' | 'output',
-  convert?: (schema: StandardSchemaV1, io: 'input' | 'output') => JSONSchema | undefined): JSONSchema | undefined {
+export function standardJsonSchema(
+  schema: StandardSchemaV1,
+  io: 'input' | 'output',
+  convert?: (schema: StandardSchemaV1, io: 'input' | 'output') => JSONSchema | undefined,
+): JSONSchema | undefined {
   const converter = (schema as unknown as { '~standard'?: Partial<StandardJSONSchemaV1.Props> })['~standard']?.jsonSchema;
   if (converter && typeof converter[io] === 'function') {
     try {
@@ -327,12 +347,16 @@ function responseTable(declared: ResponseSchemas, context: SerializerContext): (
 
 function responseSerializer(key: string, part: SchemaPart, context: SerializerContext): Serialize {
   const status = key === 'default' || key.endsWith('XX') ? key : Number(key);
-  const fail = (errors: FieldError[], cause?: unknown) => new ResponseValidationError(Number(status) || 0, errors, cause === undefined ? undefined : { cause });
+  const fail = (errors: FieldError[], cause?: unknown) =>
+    new ResponseValidationError(Number(status) || 0, errors, cause === undefined ? undefined : { cause });
   if (isStandardSchema(part)) {
     const validate = part['~standard'].validate.bind(part['~standard']);
     return (value) => {
       const result = validate(value);
-      if (isThenable(result)) throw fail([{ location: 'response', field: '', message: 'validates asynchronously; response schemas must validate synchronously' }]);
+      if (isThenable(result))
+        throw fail([
+          { location: 'response', field: '', message: 'validates asynchronously; response schemas must validate synchronously' },
+        ]);
       if (result.issues) throw fail((standardResult('response', result) as { errors: FieldError[] }).errors);
       return JSON.stringify(result.value) ?? 'null';
     };

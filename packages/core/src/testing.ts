@@ -91,13 +91,27 @@ export class TestClient {
     return response;
   }
 
-  get(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'GET' }); }
-  head(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'HEAD' }); }
-  post(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'POST' }); }
-  put(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'PUT' }); }
-  patch(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'PATCH' }); }
-  delete(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'DELETE' }); }
-  options(input: RequestInput, init?: TestRequestInit) { return this.request(input, { ...init, method: 'OPTIONS' }); }
+  get(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'GET' });
+  }
+  head(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'HEAD' });
+  }
+  post(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'POST' });
+  }
+  put(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'PUT' });
+  }
+  patch(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'PATCH' });
+  }
+  delete(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'DELETE' });
+  }
+  options(input: RequestInput, init?: TestRequestInit) {
+    return this.request(input, { ...init, method: 'OPTIONS' });
+  }
 
   /** The cookies that would be sent to `path` (default `/`), by name. */
   cookies(path = '/'): Record<string, string> {
@@ -127,7 +141,9 @@ export class TestClient {
 
   #cookieHeader(path: string): string {
     this.#expire();
-    return this.#matching(path).map((c) => `${c.name}=${c.value}`).join('; ');
+    return this.#matching(path)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
   }
 
   #expire(): void {

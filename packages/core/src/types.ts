@@ -7,23 +7,89 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { JsonResponse, Response } from './response.js';
 
 type IdentChar =
-  | 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j' | 'k' | 'l' | 'm' | 'n' | 'o' | 'p' | 'q'
-  | 'r' | 's' | 't' | 'u' | 'v' | 'w' | 'x' | 'y' | 'z'
-  | 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'N' | 'O' | 'P' | 'Q'
-  | 'R' | 'S' | 'T' | 'U' | 'V' | 'W' | 'X' | 'Y' | 'Z'
-  | '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '_' | '$';
+  | 'a'
+  | 'b'
+  | 'c'
+  | 'd'
+  | 'e'
+  | 'f'
+  | 'g'
+  | 'h'
+  | 'i'
+  | 'j'
+  | 'k'
+  | 'l'
+  | 'm'
+  | 'n'
+  | 'o'
+  | 'p'
+  | 'q'
+  | 'r'
+  | 's'
+  | 't'
+  | 'u'
+  | 'v'
+  | 'w'
+  | 'x'
+  | 'y'
+  | 'z'
+  | 'A'
+  | 'B'
+  | 'C'
+  | 'D'
+  | 'E'
+  | 'F'
+  | 'G'
+  | 'H'
+  | 'I'
+  | 'J'
+  | 'K'
+  | 'L'
+  | 'M'
+  | 'N'
+  | 'O'
+  | 'P'
+  | 'Q'
+  | 'R'
+  | 'S'
+  | 'T'
+  | 'U'
+  | 'V'
+  | 'W'
+  | 'X'
+  | 'Y'
+  | 'Z'
+  | '0'
+  | '1'
+  | '2'
+  | '3'
+  | '4'
+  | '5'
+  | '6'
+  | '7'
+  | '8'
+  | '9'
+  | '_'
+  | '$';
 
 /** The leading identifier of `S` (`"id/rest"` → `"id"`). */
 type Ident<S extends string, Acc extends string = ''> = S extends `${infer C}${infer Rest}`
-  ? C extends IdentChar ? Ident<Rest, `${Acc}${C}`> : Acc
+  ? C extends IdentChar
+    ? Ident<Rest, `${Acc}${C}`>
+    : Acc
   : Acc;
 
 /** `{ name: kind }` for every `:param` and `*wildcard` in a brace-free path piece (scanned char by char). */
 type PieceParams<S extends string, Acc = {}> = S extends `${infer C}${infer Rest}`
-  ? C extends ':' ? PieceParams<Rest, Acc & { [K in Ident<Rest>]: string }>
-    : C extends '*' ? PieceParams<Rest, Acc & { [K in Ident<Rest>]: string[] }>
-    : C extends '\\' ? (Rest extends `${string}${infer After}` ? PieceParams<After, Acc> : Acc)
-    : PieceParams<Rest, Acc>
+  ? C extends ':'
+    ? PieceParams<Rest, Acc & { [K in Ident<Rest>]: string }>
+    : C extends '*'
+      ? PieceParams<Rest, Acc & { [K in Ident<Rest>]: string[] }>
+      : C extends '\\'
+        ? Rest extends `${string}${infer After}`
+          ? PieceParams<After, Acc>
+          : Acc
+        : PieceParams<Rest, Acc>
   : Acc;
 
 /** Params of a path, splitting out `{optional}` groups (one nesting level). */
@@ -47,16 +113,25 @@ export type Query = Record<string, string | string[] | undefined>;
 /** `'in'`: what may be given to a schema (a response a handler returns); `'out'`: what a validated value is. */
 type Mode = 'in' | 'out';
 
-type Primitive<T, S, M extends Mode> = T extends 'string' ? (M extends 'in' ? (S extends { format: 'date-time' } ? string | Date : string) : string)
-  : T extends 'integer' | 'number' ? number
-  : T extends 'boolean' ? boolean
-  : T extends 'null' ? null
-  : unknown;
+type Primitive<T, S, M extends Mode> = T extends 'string'
+  ? M extends 'in'
+    ? S extends { format: 'date-time' }
+      ? string | Date
+      : string
+    : string
+  : T extends 'integer' | 'number'
+    ? number
+    : T extends 'boolean'
+      ? boolean
+      : T extends 'null'
+        ? null
+        : unknown;
 
 type ObjectOf<S, M extends Mode> = S extends { properties: infer P }
   ? Simplify<
-      { [K in keyof P as K extends RequiredKeys<S> ? K : never]: FromSchema<P[K], M> } &
-      { [K in keyof P as K extends RequiredKeys<S> ? never : K]?: FromSchema<P[K], M> }
+      { [K in keyof P as K extends RequiredKeys<S> ? K : never]: FromSchema<P[K], M> } & {
+        [K in keyof P as K extends RequiredKeys<S> ? never : K]?: FromSchema<P[K], M>;
+      }
     >
   : Record<string, unknown>;
 
@@ -94,30 +169,32 @@ type IntersectionOf<L, M extends Mode> = L extends readonly [infer H, ...infer T
 export type FromSchema<S, M extends Mode = 'out'> = S extends { $ref: infer R extends string }
   ? RefOf<R, M>
   : S extends { const: infer C }
-  ? C
-  : S extends { enum: readonly (infer E)[] }
-    ? E
-    : S extends { anyOf: infer L extends readonly unknown[] }
-      ? UnionOf<L, M>
-      : S extends { oneOf: infer L extends readonly unknown[] }
+    ? C
+    : S extends { enum: readonly (infer E)[] }
+      ? E
+      : S extends { anyOf: infer L extends readonly unknown[] }
         ? UnionOf<L, M>
-        : S extends { allOf: infer L extends readonly unknown[] }
-          ? IntersectionOf<L, M>
-          : S extends { type: readonly (infer T)[] }
-            ? FromSchema<Omit<S, 'type'> & { type: T }, M>
-            : S extends { type: 'object' }
-              ? ObjectOf<S, M>
-              : S extends { type: 'array'; items: infer I }
-                ? FromSchema<I, M>[]
-                : S extends { type: 'array' }
-                  ? unknown[]
-                  : S extends { type: infer T }
-                    ? Primitive<T, S, M>
-                    : unknown;
+        : S extends { oneOf: infer L extends readonly unknown[] }
+          ? UnionOf<L, M>
+          : S extends { allOf: infer L extends readonly unknown[] }
+            ? IntersectionOf<L, M>
+            : S extends { type: readonly (infer T)[] }
+              ? FromSchema<Omit<S, 'type'> & { type: T }, M>
+              : S extends { type: 'object' }
+                ? ObjectOf<S, M>
+                : S extends { type: 'array'; items: infer I }
+                  ? FromSchema<I, M>[]
+                  : S extends { type: 'array' }
+                    ? unknown[]
+                    : S extends { type: infer T }
+                      ? Primitive<T, S, M>
+                      : unknown;
 
 /** The type of one schema part: a Standard Schema's output (or input, for `'in'`), else {@link FromSchema}. */
 export type Infer<P, M extends Mode = 'out'> = P extends StandardSchemaV1
-  ? M extends 'in' ? StandardSchemaV1.InferInput<P> : StandardSchemaV1.InferOutput<P>
+  ? M extends 'in'
+    ? StandardSchemaV1.InferInput<P>
+    : StandardSchemaV1.InferOutput<P>
   : FromSchema<P, M>;
 
 /** Picks the declared schema part, or the fallback when it is absent. */
@@ -129,22 +206,31 @@ type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 type ToNumber<T> = T extends `${infer N extends number}` ? N : never;
 /** Every status code 100–599, as number literals. */
 export type StatusCode = ToNumber<`${1 | 2 | 3 | 4 | 5}${Digit}${Digit}`>;
-type StatusesOfKey<K> = K extends number ? K
-  : K extends `${infer N extends number}` ? N
-  : K extends `${infer C extends 1 | 2 | 3 | 4 | 5}XX` ? ToNumber<`${C}${Digit}${Digit}`>
-  : never;
+type StatusesOfKey<K> = K extends number
+  ? K
+  : K extends `${infer N extends number}`
+    ? N
+    : K extends `${infer C extends 1 | 2 | 3 | 4 | 5}XX`
+      ? ToNumber<`${C}${Digit}${Digit}`>
+      : never;
 
 /** The statuses a `response` object covers with an exact key or a class (`2XX`); `default` covers the rest. */
 type Explicit<R> = StatusesOfKey<Exclude<keyof R, 'default'>>;
 
 /** The response schema that applies to `N` (exact, class, default), as OpenAPI and the dispatcher pick it. */
-type SchemaFor<R, N extends number> = N extends keyof R ? R[N]
-  : `${N}` extends `${infer C extends 1 | 2 | 3 | 4 | 5}${Digit}${Digit}` ? `${C}XX` extends keyof R ? R[`${C}XX`] : R extends { default: infer D } ? D : never
-  : never;
+type SchemaFor<R, N extends number> = N extends keyof R
+  ? R[N]
+  : `${N}` extends `${infer C extends 1 | 2 | 3 | 4 | 5}${Digit}${Digit}`
+    ? `${C}XX` extends keyof R
+      ? R[`${C}XX`]
+      : R extends { default: infer D }
+        ? D
+        : never
+    : never;
 
 /** A `json()` answer whose value fits the schema its status picks, for each status the schemas cover. */
 type JsonReplies<R> = {
-  [N in (R extends { default: unknown } ? StatusCode : Explicit<R>)]: JsonResponse<Infer<SchemaFor<R, N>, 'in'>, N>
+  [N in R extends { default: unknown } ? StatusCode : Explicit<R>]: JsonResponse<Infer<SchemaFor<R, N>, 'in'>, N>;
 }[R extends { default: unknown } ? StatusCode : Explicit<R>];
 
 /** Any `Response` but an unchecked `json()` one (text, html, redirect, file, stream, `new Response`). */
@@ -175,19 +261,30 @@ export type HandlerResult<S> = S extends { response: infer R } ? Reply<R> | Prom
 // ---- params schemas against the path ----
 
 /** The property names a params schema declares. */
-type ParamsKeys<P> = P extends StandardSchemaV1 ? keyof StandardSchemaV1.InferOutput<P> : P extends { properties: infer Props } ? keyof Props : never;
+type ParamsKeys<P> = P extends StandardSchemaV1
+  ? keyof StandardSchemaV1.InferOutput<P>
+  : P extends { properties: infer Props }
+    ? keyof Props
+    : never;
 
 /**
  * `{}` when every param of the schema is a param of `Path`, else a type that makes the schema's
  * extra property an error naming it (`'"idd" is not a parameter of the path'`).
  */
-export type CheckParams<Path extends string, S> = string extends Path ? unknown
+export type CheckParams<Path extends string, S> = string extends Path
+  ? unknown
   : S extends { params: infer P }
     ? [Exclude<ParamsKeys<P>, keyof ParamsOf<Path>>] extends [never]
       ? unknown
       : P extends StandardSchemaV1
         ? { schema: { params: `${Exclude<ParamsKeys<P>, keyof ParamsOf<Path>> & string} is not a parameter of ${Path}` } }
-        : { schema: { params: { properties: { [K in Exclude<ParamsKeys<P>, keyof ParamsOf<Path>> & string]: `"${K}" is not a parameter of ${Path}` } } } }
+        : {
+            schema: {
+              params: {
+                properties: { [K in Exclude<ParamsKeys<P>, keyof ParamsOf<Path>> & string]: `"${K}" is not a parameter of ${Path}` };
+              };
+            };
+          }
     : unknown;
 
 /** The path of a route under a prefix, for typing its params (`/orgs/:org` + `/repos/:repo`). */
@@ -215,9 +312,10 @@ export interface CarafeRoutes {}
 export type RouteName = [keyof CarafeRoutes] extends [never] ? string : (keyof CarafeRoutes & string) | `.${string}`;
 
 /** The params `urlFor(name, params)` takes: those declared in {@link CarafeRoutes} (extra ones go to the query string). */
-export type RouteParams<N extends string> = N extends keyof CarafeRoutes ? CarafeRoutes[N] & Record<string, unknown> : Record<string, unknown>;
+export type RouteParams<N extends string> = N extends keyof CarafeRoutes
+  ? CarafeRoutes[N] & Record<string, unknown>
+  : Record<string, unknown>;
 
 /** The arguments of `urlFor` after the name: `[params?, options?]`, params required when the route declares required ones. */
-export type UrlForArgs<N extends string, Options> = {} extends RouteParams<N>
-  ? [params?: RouteParams<N>, options?: Options]
-  : [params: RouteParams<N>, options?: Options];
+export type UrlForArgs<N extends string, Options> =
+  {} extends RouteParams<N> ? [params?: RouteParams<N>, options?: Options] : [params: RouteParams<N>, options?: Options];

@@ -63,7 +63,11 @@ interface Rule<R> {
   readonly defaults: readonly UrlDefaultsHook<R>[];
 }
 
-function collectKeys(tokens: readonly Token[], optional: boolean, into: { keys: Set<string>; required: string[]; wildcards: Set<string> }): void {
+function collectKeys(
+  tokens: readonly Token[],
+  optional: boolean,
+  into: { keys: Set<string>; required: string[]; wildcards: Set<string> },
+): void {
   for (const token of tokens) {
     if (token.type === 'group') collectKeys(token.tokens, true, into);
     else if (token.type === 'param' || token.type === 'wildcard') {
@@ -166,7 +170,12 @@ export class UrlBuilder<R = unknown> {
   }
 
   /** The first rule that serves `method` (without one: GET first, then any) and builds from `values`. */
-  #path(name: string, rules: readonly Rule<R>[], values: Record<string, unknown>, method: string | undefined): { rule: Rule<R>; path: string } {
+  #path(
+    name: string,
+    rules: readonly Rule<R>[],
+    values: Record<string, unknown>,
+    method: string | undefined,
+  ): { rule: Rule<R>; path: string } {
     const passes = method === undefined ? ['GET', undefined] : [method];
     for (const pass of passes) {
       for (const rule of rules) {
@@ -190,7 +199,9 @@ export class UrlBuilder<R = unknown> {
       if (!given(values, key)) continue;
       const value = values[key];
       pathParams[key] = rule.wildcards.has(key)
-        ? (Array.isArray(value) ? value.map(String) : String(value).split('/').filter(Boolean))
+        ? Array.isArray(value)
+          ? value.map(String)
+          : String(value).split('/').filter(Boolean)
         : String(value);
     }
     if (rule.fits && !rule.fits(pathParams)) return undefined;

@@ -40,7 +40,7 @@ describe("a blueprint's route schemas", () => {
   it('that use a shared schema added after the registration compile when the app is built', async () => {
     const app = new Carafe();
     const bp = new Blueprint('users', { urlPrefix: '/users' });
-    bp.get('/:id', { schema: { params: { $ref: 'UserId' } } }, (req) => ({ id: (req.params as { id: number }).id }));
+    bp.get('/:id', { schema: { params: { $ref: 'UserId' } } }, (req) => ({ id: (req.params as unknown as { id: number }).id }));
     app.register(bp); // 'UserId' is unknown yet: no error here
     app.addSchema({ $id: 'UserId', type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] });
     expect(await (await app.request('/users/5')).json()).toEqual({ id: 5 });

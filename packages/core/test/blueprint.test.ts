@@ -90,7 +90,9 @@ describe('urlFor', () => {
     expect(app.urlFor('admin.reports.show', { year: 2024, month: 5 })).toBe('/admin/reports/2024/5');
     expect(app.urlFor('files', { path: ['docs', 'a b.txt'] })).toBe('/files/docs/a%20b.txt');
     expect(app.urlFor('files', { path: 'docs/x' })).toBe('/files/docs/x');
-    expect(app.urlFor('search', { q: 'tea & cake', page: 2 }, { query: { tag: ['a', 'b'] } })).toBe('/search?q=tea+%26+cake&page=2&tag=a&tag=b');
+    expect(app.urlFor('search', { q: 'tea & cake', page: 2 }, { query: { tag: ['a', 'b'] } })).toBe(
+      '/search?q=tea+%26+cake&page=2&tag=a&tag=b',
+    );
   });
 
   it('fails clearly for unknown names and missing params', () => {

@@ -9,7 +9,9 @@ describe('compileRoutes', () => {
     const app = new Carafe();
     const api = new Blueprint('api', { urlPrefix: '/api' });
     const users = new Blueprint('users', { urlPrefix: '/users' });
-    app.get('/', function home() { return null; });
+    app.get('/', function home() {
+      return null;
+    });
     users.get('/:id', { name: 'detail' }, () => null);
     api.register(users);
     app.register(api);

@@ -68,7 +68,9 @@ describe('serializeCookie', () => {
         partitioned: true,
         sameSite: 'None',
       }),
-    ).toBe('sid=v; Max-Age=3600; Domain=example.com; Path=/app; Expires=Wed, 02 Jan 2030 03:04:05 GMT; HttpOnly; Secure; Partitioned; SameSite=None');
+    ).toBe(
+      'sid=v; Max-Age=3600; Domain=example.com; Path=/app; Expires=Wed, 02 Jan 2030 03:04:05 GMT; HttpOnly; Secure; Partitioned; SameSite=None',
+    );
   });
 
   it('writes SameSite Strict and Lax, and a zero or negative Max-Age', () => {

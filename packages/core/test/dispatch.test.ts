@@ -10,7 +10,10 @@ describe('registration', () => {
     app.put('/a', () => 'put a');
     app.patch('/a', () => 'patch a');
     app.delete('/a', () => 'delete a');
-    app.route('/b').get(() => 'get b').post(() => 'post b');
+    app
+      .route('/b')
+      .get(() => 'get b')
+      .post(() => 'post b');
     app.addRoute({ methods: ['PUT', 'PATCH'], path: '/c', handler: () => 'c', name: 'cee' });
     app.addRoute({ method: 'delete', path: '/d', handler: () => 'd' });
     app.all('/any', (req) => `any ${req.method}`);
@@ -24,16 +27,20 @@ describe('registration', () => {
     await http.patch('/c').expect(200, 'c');
     await http.delete('/d').expect(200, 'd');
     await http.patch('/any').expect(200, 'any PATCH');
-    expect(app.routeTable()).toEqual(expect.arrayContaining([
-      { name: 'cee', path: '/c', methods: ['PUT', 'PATCH'] },
-      { name: 'special', path: '/named', methods: ['GET'] },
-      { name: '/any', path: '/any', methods: ['*'] },
-    ]));
+    expect(app.routeTable()).toEqual(
+      expect.arrayContaining([
+        { name: 'cee', path: '/c', methods: ['PUT', 'PATCH'] },
+        { name: 'special', path: '/named', methods: ['GET'] },
+        { name: '/any', path: '/any', methods: ['*'] },
+      ]),
+    );
   });
 
   it('names routes after their handler function by default', () => {
     const app = new Carafe();
-    app.get('/users/:id', function showUser() { return null; });
+    app.get('/users/:id', function showUser() {
+      return null;
+    });
     expect(app.urlFor('showUser', { id: 3 })).toBe('/users/3');
   });
 
@@ -47,7 +54,12 @@ describe('registration', () => {
     const app = new Carafe();
     app.get('/x', () => 1);
     app.all('/x', () => 2);
-    expect(() => app.route('/x').post(() => 3).get(() => 4)).toThrow(/GET "\/x" is already registered/);
+    expect(() =>
+      app
+        .route('/x')
+        .post(() => 3)
+        .get(() => 4),
+    ).toThrow(/GET "\/x" is already registered/);
     expect(() => app.all('/x', () => 5)).toThrow(/catch-all/);
   });
 
@@ -124,7 +136,7 @@ describe('handler results', () => {
     await http.get('/null').expect(204, '');
     await http.get('/undef').expect(204, '');
     const bytes = await http.get('/bytes').expect(200).expect('content-type', 'application/octet-stream');
-    expect([...bytes.body as Buffer]).toEqual([1, 2, 3]);
+    expect([...(bytes.body as Buffer)]).toEqual([1, 2, 3]);
   });
 
   it('builds responses with helpers, status and headers', async () => {
@@ -148,11 +160,16 @@ describe('handler results', () => {
 
   it('streams async iterables chunk by chunk', async () => {
     const app = new Carafe();
-    app.get('/stream', () => stream((async function* () {
-      yield 'one,';
-      yield new TextEncoder().encode('two,');
-      yield 'three';
-    })(), { headers: { 'content-type': 'text/csv' } }));
+    app.get('/stream', () =>
+      stream(
+        (async function* () {
+          yield 'one,';
+          yield new TextEncoder().encode('two,');
+          yield 'three';
+        })(),
+        { headers: { 'content-type': 'text/csv' } },
+      ),
+    );
     const res = await client(app).get('/stream').expect(200).expect('content-type', 'text/csv');
     expect(res.text).toBe('one,two,three');
     expect(res.headers['content-length']).toBeUndefined();
@@ -160,9 +177,11 @@ describe('handler results', () => {
 
   it('sets and clears cookies with every attribute', async () => {
     const app = new Carafe();
-    app.get('/login', () => new Response('ok')
-      .setCookie('sid', 'abc', { httpOnly: true, secure: true, sameSite: 'Strict', maxAge: 60, path: '/app', domain: 'example.com' })
-      .setCookie('theme', 'dark'));
+    app.get('/login', () =>
+      new Response('ok')
+        .setCookie('sid', 'abc', { httpOnly: true, secure: true, sameSite: 'Strict', maxAge: 60, path: '/app', domain: 'example.com' })
+        .setCookie('theme', 'dark'),
+    );
     app.get('/logout', () => new Response(null, { status: 204 }).clearCookie('sid', { path: '/app', domain: 'example.com' }));
     const http = client(app);
     const login = await http.get('/login').expect(200);
@@ -183,7 +202,9 @@ describe('handler results', () => {
     const app = new Carafe();
     app.get('/big', () => ({ n: 1n }));
     const lines: string[] = [];
-    const res = await client(app, { write: (m) => void lines.push(m) }).get('/big').expect(500);
+    const res = await client(app, { write: (m) => void lines.push(m) })
+      .get('/big')
+      .expect(500);
     expect(res.body).toMatchObject({ status: 500, title: 'Internal Server Error' });
     expect(lines.join('')).toMatch(/BigInt/);
   });

@@ -7,8 +7,11 @@ import { call, failingInput, makeEnviron, memoryErrors } from './helpers.js';
 function post(path: string, error: Error) {
   const errors = memoryErrors();
   const environ = makeEnviron({
-    REQUEST_METHOD: 'POST', PATH_INFO: path, CONTENT_TYPE: 'application/json',
-    'tsgi.input': failingInput(error, '{"pad":"'), 'tsgi.errors': errors,
+    REQUEST_METHOD: 'POST',
+    PATH_INFO: path,
+    CONTENT_TYPE: 'application/json',
+    'tsgi.input': failingInput(error, '{"pad":"'),
+    'tsgi.errors': errors,
   });
   return { environ, errors };
 }
@@ -29,7 +32,11 @@ describe('errors the server raises while the body is read', () => {
     expect(res.status).toBe(413);
     expect(res.headers).toContainEqual(['content-type', 'application/problem+json']);
     expect(JSON.parse(res.text)).toEqual({
-      type: 'about:blank', title: reasonPhrase(413), status: 413, detail: 'The request body exceeds 1000 bytes.', instance: path,
+      type: 'about:blank',
+      title: reasonPhrase(413),
+      status: 413,
+      detail: 'The request body exceeds 1000 bytes.',
+      instance: path,
     });
     expect(errors.text()).toBe('');
   });
@@ -71,7 +78,7 @@ describe('errors the server raises while the body is read', () => {
     expect(JSON.parse(res.text)).toMatchObject({ status: 429, title: 'Too Many Requests', detail: 'Slow down.' });
   });
 
-  it("does not log a client that went away, nor run error handlers, and tells teardown", async () => {
+  it('does not log a client that went away, nor run error handlers, and tells teardown', async () => {
     const app = bodyApp();
     const handled: unknown[] = [];
     const tornDown: unknown[] = [];

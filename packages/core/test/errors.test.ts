@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BadRequest, Blueprint, Carafe, Conflict, HttpError, NotFound, Response, abort, httpError,
-} from '@carafe/core';
+import { BadRequest, Blueprint, Carafe, Conflict, HttpError, NotFound, Response, abort, httpError } from '@carafe/core';
 import { client, memoryErrors } from './helpers.js';
 
 class AppError extends Error {}
@@ -21,8 +19,12 @@ describe('errors', () => {
     expect(gone.body).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'No such user', instance: '/gone' });
     const conflict = await http.get('/conflict').expect(409);
     expect(conflict.body).toEqual({
-      type: 'https://example.com/problems/taken', title: 'Conflict', status: 409,
-      detail: 'Email taken', instance: '/conflict', email: 'a@b.c',
+      type: 'https://example.com/problems/taken',
+      title: 'Conflict',
+      status: 409,
+      detail: 'Email taken',
+      instance: '/conflict',
+      email: 'a@b.c',
     });
     const teapot = await http.get('/teapot').expect(418);
     expect(teapot.body.title).toBe("I'm a Teapot");

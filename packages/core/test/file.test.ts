@@ -61,7 +61,9 @@ describe('fileResponse: full responses', () => {
 
   it('picks the Content-Type from the extension, or takes the given one', async () => {
     expect(header((await fileResponse(join(dir, 'IMAGE.PNG'), request('GET'))).headers, 'content-type')).toBe('image/png');
-    expect(header((await fileResponse(join(dir, 'data.unknownext'), request('GET'))).headers, 'content-type')).toBe('application/octet-stream');
+    expect(header((await fileResponse(join(dir, 'data.unknownext'), request('GET'))).headers, 'content-type')).toBe(
+      'application/octet-stream',
+    );
     const custom = await fileResponse(text, request('GET'), { contentType: 'text/x-custom' });
     expect(header(custom.headers, 'content-type')).toBe('text/x-custom');
   });
@@ -85,7 +87,10 @@ describe('fileResponse: full responses', () => {
   });
 
   it('can leave out the ETag and Last-Modified validators (and their conditionals)', async () => {
-    const res = await fileResponse(text, request('GET', { 'If-None-Match': ETAG, 'If-Modified-Since': LAST_MODIFIED }), { etag: false, lastModified: false });
+    const res = await fileResponse(text, request('GET', { 'If-None-Match': ETAG, 'If-Modified-Since': LAST_MODIFIED }), {
+      etag: false,
+      lastModified: false,
+    });
     expect(res.status).toBe(200);
     expect(header(res.headers, 'etag')).toBeUndefined();
     expect(header(res.headers, 'last-modified')).toBeUndefined();
@@ -125,7 +130,11 @@ describe('fileResponse: conditional requests', () => {
       const res = await fileResponse(text, request('GET', { 'If-None-Match': value }), { maxAge: 60 });
       expect(res.status, value).toBe(304);
       expect(res.body).toBeNull();
-      expect(res.headers).toEqual([['ETag', ETAG], ['Last-Modified', LAST_MODIFIED], ['Cache-Control', 'public, max-age=60']]);
+      expect(res.headers).toEqual([
+        ['ETag', ETAG],
+        ['Last-Modified', LAST_MODIFIED],
+        ['Cache-Control', 'public, max-age=60'],
+      ]);
     }
     expect((await fileResponse(text, request('HEAD', { 'If-None-Match': ETAG }))).status).toBe(304);
   });
@@ -163,9 +172,13 @@ describe('fileResponse: conditional requests', () => {
 
   it('checks If-Match and If-Unmodified-Since before If-None-Match and Range', async () => {
     expect((await fileResponse(text, request('GET', { 'If-Match': '"other"', 'If-None-Match': ETAG }))).status).toBe(412);
-    expect((await fileResponse(text, request('GET', { 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT', Range: 'bytes=0-4' }))).status).toBe(412);
+    expect(
+      (await fileResponse(text, request('GET', { 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT', Range: 'bytes=0-4' }))).status,
+    ).toBe(412);
     // With If-Match present, If-Unmodified-Since is not looked at.
-    expect((await fileResponse(text, request('GET', { 'If-Match': '*', 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT' }))).status).toBe(200);
+    expect(
+      (await fileResponse(text, request('GET', { 'If-Match': '*', 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT' }))).status,
+    ).toBe(200);
   });
 
   it('applies conditionals to GET and HEAD only', async () => {
@@ -247,7 +260,9 @@ describe('fileResponse: ranges', () => {
 
 describe('fileResponse: downloads', () => {
   it('adds Content-Disposition with the file name or the given one', async () => {
-    expect(header((await fileResponse(text, request('GET'), { download: true })).headers, 'content-disposition')).toBe('attachment; filename="hello.txt"');
+    expect(header((await fileResponse(text, request('GET'), { download: true })).headers, 'content-disposition')).toBe(
+      'attachment; filename="hello.txt"',
+    );
     expect(header((await fileResponse(text, request('GET'), { download: 'report 2024.txt' })).headers, 'content-disposition')).toBe(
       'attachment; filename="report 2024.txt"',
     );
@@ -255,8 +270,10 @@ describe('fileResponse: downloads', () => {
   });
 
   it('encodes non-ASCII names as filename* with an ASCII fallback (RFC 6266)', () => {
-    expect(contentDisposition('résumé (1).pdf')).toBe(`attachment; filename="r_sum_ (1).pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%281%29.pdf`);
-    expect(contentDisposition('€*\'.txt')).toBe(`attachment; filename="_*'.txt"; filename*=UTF-8''%E2%82%AC%2A%27.txt`);
+    expect(contentDisposition('résumé (1).pdf')).toBe(
+      `attachment; filename="r_sum_ (1).pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%281%29.pdf`,
+    );
+    expect(contentDisposition("€*'.txt")).toBe(`attachment; filename="_*'.txt"; filename*=UTF-8''%E2%82%AC%2A%27.txt`);
   });
 
   it('escapes quotes and backslashes in the quoted name', () => {

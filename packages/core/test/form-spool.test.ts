@@ -26,8 +26,12 @@ function multipart(parts: Part[], { close = true } = {}): Buffer {
     if ('value' in part) {
       chunks.push(Buffer.from(`Content-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`));
     } else {
-      chunks.push(Buffer.from(`Content-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\n`
-        + `Content-Type: ${part.type ?? 'application/octet-stream'}\r\n\r\n`));
+      chunks.push(
+        Buffer.from(
+          `Content-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\n` +
+            `Content-Type: ${part.type ?? 'application/octet-stream'}\r\n\r\n`,
+        ),
+      );
       chunks.push(Buffer.from(part.content), Buffer.from('\r\n'));
     }
   }
@@ -51,7 +55,10 @@ async function collect(stream: AsyncIterable<Uint8Array | string>): Promise<Buff
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.unreachable('expected a rejection'), (error: unknown) => error);
+  return promise.then(
+    () => expect.unreachable('expected a rejection'),
+    (error: unknown) => error,
+  );
 }
 
 let tmp: string;
@@ -75,7 +82,10 @@ afterEach(() => {
 
 describe('parseForm: spooling', () => {
   it('spools a file over the threshold to a private temporary file, and cleanup() deletes it', async () => {
-    const body = multipart([{ name: 'title', value: 'big one' }, { name: 'f', filename: 'big.bin', content: big }]);
+    const body = multipart([
+      { name: 'title', value: 'big one' },
+      { name: 'f', filename: 'big.bin', content: big },
+    ]);
     const form = await parseForm(chunks(body), MULTIPART, { maxBytes: 4 * MiB });
     const file = form.file('f')!;
     expect(form.get('title')).toBe('big one');
@@ -121,7 +131,11 @@ describe('parseForm: spooling', () => {
       { name: 'b', filename: 'b.bin', content: big },
     ]);
     const spooled = await parseForm(chunks(body), MULTIPART, { maxBytes: 4 * MiB, maxFileMemoryBytes: 0 });
-    expect(spooled.files.map((f) => [f.fieldName, typeof f.path])).toEqual([['a', 'string'], ['empty', 'undefined'], ['b', 'string']]);
+    expect(spooled.files.map((f) => [f.fieldName, typeof f.path])).toEqual([
+      ['a', 'string'],
+      ['empty', 'undefined'],
+      ['b', 'string'],
+    ]);
     expect(spooled.file('a')!.text()).toBe('tiny');
     expect(new Set(spooled.files.map((f) => f.path)).size).toBe(3);
     await spooled.cleanup();
@@ -133,13 +147,18 @@ describe('parseForm: spooling', () => {
 
   it('leaves no temporary file when a spooled file goes over maxFileBytes', async () => {
     const body = multipart([{ name: 'f', filename: 'big.bin', content: big }]);
-    const error = await rejection(parseForm(chunks(body), MULTIPART, { maxBytes: 4 * MiB, maxFileBytes: 2 * MiB, maxFileMemoryBytes: 1024 }));
+    const error = await rejection(
+      parseForm(chunks(body), MULTIPART, { maxBytes: 4 * MiB, maxFileBytes: 2 * MiB, maxFileMemoryBytes: 1024 }),
+    );
     expect(error).toBeInstanceOf(FormError);
     expect((error as FormError).status).toBe(413);
   });
 
   it('leaves no temporary file when a later limit or the body fails', async () => {
-    const twoFiles = multipart([{ name: 'a', filename: 'a', content: big }, { name: 'b', filename: 'b', content: 'x' }]);
+    const twoFiles = multipart([
+      { name: 'a', filename: 'a', content: big },
+      { name: 'b', filename: 'b', content: 'x' },
+    ]);
     const files = await rejection(parseForm(chunks(twoFiles), MULTIPART, { maxBytes: 4 * MiB, maxFiles: 1 }));
     expect((files as FormError).status).toBe(413);
 
@@ -162,12 +181,19 @@ describe('req.form(): temporary files live as long as the request', () => {
   function post(body: Buffer, path = '/upload') {
     const errors = memoryErrors();
     const environ = makeEnviron({
-      REQUEST_METHOD: 'POST', PATH_INFO: path, CONTENT_TYPE: MULTIPART, CONTENT_LENGTH: String(body.length),
-      'tsgi.input': chunks(body), 'tsgi.errors': errors,
+      REQUEST_METHOD: 'POST',
+      PATH_INFO: path,
+      CONTENT_TYPE: MULTIPART,
+      CONTENT_LENGTH: String(body.length),
+      'tsgi.input': chunks(body),
+      'tsgi.errors': errors,
     });
     return { environ, errors };
   }
-  const upload = multipart([{ name: 'note', value: 'hi' }, { name: 'f', filename: 'big.bin', content: big }]);
+  const upload = multipart([
+    { name: 'note', value: 'hi' },
+    { name: 'f', filename: 'big.bin', content: big },
+  ]);
 
   it('deletes a spooled upload once the response is returned', async () => {
     const app = new Carafe({ maxContentLength: 4 * MiB });
@@ -297,8 +323,10 @@ describe('req.form(): temporary files live as long as the request', () => {
     expect(truncated.status).toBe(400);
     expect(JSON.parse(truncated.text)).toMatchObject({ status: 400 });
 
-    const badHeader = Buffer.concat([upload.subarray(0, upload.length - `--${BOUNDARY}--\r\n`.length),
-      Buffer.from(`--${BOUNDARY}\r\nnot a header\r\n\r\nx\r\n--${BOUNDARY}--\r\n`)]);
+    const badHeader = Buffer.concat([
+      upload.subarray(0, upload.length - `--${BOUNDARY}--\r\n`.length),
+      Buffer.from(`--${BOUNDARY}\r\nnot a header\r\n\r\nx\r\n--${BOUNDARY}--\r\n`),
+    ]);
     expect((await call(app, post(badHeader).environ)).status).toBe(400);
 
     const noBoundary = post(Buffer.from('x'));

@@ -5,7 +5,9 @@ const BOUNDARY = '----carafe-test-boundary';
 const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
 const limits: FormLimits = { maxBytes: 1024 * 1024 };
 
-type Part = { name: string; value: string } | { name: string; filename: string; type?: string; content: Uint8Array | string; rawDisposition?: string };
+type Part =
+  | { name: string; value: string }
+  | { name: string; filename: string; type?: string; content: Uint8Array | string; rawDisposition?: string };
 
 /** A real multipart/form-data body, as a browser would send it. */
 function multipart(parts: Part[], { close = true } = {}): Buffer {
@@ -146,7 +148,9 @@ describe('parseForm: multipart', () => {
 
   it('handles a large file sent in small chunks (backpressure)', async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 'abcdefgh');
-    const form = await parseForm(source(multipart([{ name: 'f', filename: 'big', content: big }]), 4096).input, MULTIPART, { maxBytes: 3 * 1024 * 1024 });
+    const form = await parseForm(source(multipart([{ name: 'f', filename: 'big', content: big }]), 4096).input, MULTIPART, {
+      maxBytes: 3 * 1024 * 1024,
+    });
     expect(form.files[0]!.size).toBe(big.length);
     expect(Buffer.from(form.files[0]!.bytes()).equals(big)).toBe(true);
     await form.cleanup(); // over 1 MiB, the file was spooled to disk (see form-spool.test.ts)
@@ -185,7 +189,10 @@ describe('parseForm: multipart', () => {
   });
 
   it('enforces maxFileBytes with 413 and stops reading', async () => {
-    const body = multipart([{ name: 'f', filename: 'big', content: Buffer.alloc(50_000, 1) }, { name: 'after', value: 'x' }]);
+    const body = multipart([
+      { name: 'f', filename: 'big', content: Buffer.alloc(50_000, 1) },
+      { name: 'after', value: 'x' },
+    ]);
     const { input, stats } = source(body, 1000);
     const error = await formError(parseForm(input, MULTIPART, { maxBytes: 1_000_000, maxFileBytes: 5_000 }));
     expect(error.status).toBe(413);

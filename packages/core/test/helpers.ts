@@ -26,10 +26,23 @@ export function mount(prefix: string, app: TsgiApplication): TsgiApplication {
 /** A GET / environ without a body; `overrides` replace or add keys. */
 export function makeEnviron(overrides: Partial<Environ> = {}): Environ {
   return {
-    REQUEST_METHOD: 'GET', SCRIPT_NAME: '', PATH_INFO: '/', QUERY_STRING: '', SERVER_NAME: 'localhost', SERVER_PORT: '80',
-    SERVER_PROTOCOL: 'HTTP/1.1', REMOTE_ADDR: '127.0.0.1', REMOTE_PORT: '50000', RAW_URI: overrides.PATH_INFO ?? '/',
-    'tsgi.version': [1, 0], 'tsgi.url_scheme': 'http', 'tsgi.input': (async function* () {})(),
-    'tsgi.errors': process.stderr, 'tsgi.multithread': false, 'tsgi.multiprocess': false, 'tsgi.run_once': false,
+    REQUEST_METHOD: 'GET',
+    SCRIPT_NAME: '',
+    PATH_INFO: '/',
+    QUERY_STRING: '',
+    SERVER_NAME: 'localhost',
+    SERVER_PORT: '80',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REMOTE_ADDR: '127.0.0.1',
+    REMOTE_PORT: '50000',
+    RAW_URI: overrides.PATH_INFO ?? '/',
+    'tsgi.version': [1, 0],
+    'tsgi.url_scheme': 'http',
+    'tsgi.input': (async function* () {})(),
+    'tsgi.errors': process.stderr,
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': false,
+    'tsgi.run_once': false,
     'tsgi.signal': new AbortController().signal,
     ...overrides,
   } as Environ;

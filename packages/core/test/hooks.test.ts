@@ -100,8 +100,15 @@ describe('request hooks', () => {
     const http = client(app);
     await http.get('/outer/inner/x').expect(200, 'x');
     expect(calls).toEqual([
-      'app before', 'outer before', 'inner before', 'handler',
-      'inner after', 'outer after', 'app after', 'inner teardown', 'app teardown',
+      'app before',
+      'outer before',
+      'inner before',
+      'handler',
+      'inner after',
+      'outer after',
+      'app after',
+      'inner teardown',
+      'app teardown',
     ]);
     calls.length = 0;
     await http.get('/plain').expect(200, 'p');
@@ -118,7 +125,9 @@ describe('request hooks', () => {
       got = error;
     });
     app.get('/', () => 'ok');
-    await client(app, { write: () => {} }).get('/').expect(500);
+    await client(app, { write: () => {} })
+      .get('/')
+      .expect(500);
     expect((got as Error).message).toBe('after failed');
   });
 });

@@ -32,7 +32,10 @@ describe('lifespan and run', () => {
     expect(response).not.toBeInstanceOf(Promise);
     expect(response).toEqual({
       status: 200,
-      headers: [['content-type', 'text/plain; charset=utf-8'], ['content-length', '2']],
+      headers: [
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['content-length', '2'],
+      ],
       body: ['hi'],
     });
     expect(app(makeEnviron({ PATH_INFO: '/none' }))).toEqual({ status: 204, headers: [], body: [] });
@@ -47,7 +50,10 @@ describe('lifespan and run', () => {
     expect(result).toBeInstanceOf(Promise);
     expect(await result).toEqual({
       status: 200,
-      headers: [['content-type', 'application/json'], ['content-length', '11']],
+      headers: [
+        ['content-type', 'application/json'],
+        ['content-length', '11'],
+      ],
       body: ['{"ok":true}'],
     });
   });

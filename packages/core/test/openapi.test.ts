@@ -2,23 +2,48 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApi, expandPath, type OpenApiRoute } from '../src/openapi.js';
 import { createAjv } from '../src/schema.js';
 
-const user = { type: 'object', properties: { id: { type: 'integer' }, email: { type: 'string', format: 'email' } }, required: ['id', 'email'] };
+const user = {
+  type: 'object',
+  properties: { id: { type: 'integer' }, email: { type: 'string', format: 'email' } },
+  required: ['id', 'email'],
+};
 
 const routes: OpenApiRoute[] = [
-  { methods: ['GET', 'HEAD'], path: '/users', name: 'users.list', schema: {
-    query: { type: 'object', properties: { limit: { type: 'integer', default: 20 }, tag: { type: 'array', items: { type: 'string' } } }, required: ['limit'] },
-    headers: { type: 'object', properties: { 'x-tenant': { type: 'string' }, Accept: { type: 'string' } } },
-    response: { 200: { type: 'array', items: user } },
-    summary: 'List users', tags: ['users'],
-  } },
-  { methods: ['POST'], path: '/users', name: 'users.create', schema: {
-    body: { type: 'object', properties: { email: { type: 'string', format: 'email' } }, required: ['email'] },
-    response: { 201: user }, description: 'Creates a user.',
-  } },
-  { methods: ['GET', 'HEAD', 'PUT', 'DELETE'], path: '/users/:id', name: 'users.item', schema: {
-    params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } },
-    response: { 200: user, 204: true },
-  } },
+  {
+    methods: ['GET', 'HEAD'],
+    path: '/users',
+    name: 'users.list',
+    schema: {
+      query: {
+        type: 'object',
+        properties: { limit: { type: 'integer', default: 20 }, tag: { type: 'array', items: { type: 'string' } } },
+        required: ['limit'],
+      },
+      headers: { type: 'object', properties: { 'x-tenant': { type: 'string' }, Accept: { type: 'string' } } },
+      response: { 200: { type: 'array', items: user } },
+      summary: 'List users',
+      tags: ['users'],
+    },
+  },
+  {
+    methods: ['POST'],
+    path: '/users',
+    name: 'users.create',
+    schema: {
+      body: { type: 'object', properties: { email: { type: 'string', format: 'email' } }, required: ['email'] },
+      response: { 201: user },
+      description: 'Creates a user.',
+    },
+  },
+  {
+    methods: ['GET', 'HEAD', 'PUT', 'DELETE'],
+    path: '/users/:id',
+    name: 'users.item',
+    schema: {
+      params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } },
+      response: { 200: user, 204: true },
+    },
+  },
   { methods: ['GET', 'HEAD'], path: '/files/*path', name: 'files' },
   { methods: ['GET', 'HEAD'], path: '/docs{/:lang}/intro', name: 'docs' },
   { methods: ['OPTIONS'], path: '/users', name: 'users.options' },
@@ -93,10 +118,14 @@ describe('buildOpenApi', () => {
   });
 
   it('makes path parameters required, with their declared schema or a string', () => {
-    expect(doc.paths['/users/{id}']!.get!.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }]);
+    expect(doc.paths['/users/{id}']!.get!.parameters).toEqual([
+      { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+    ]);
     expect(doc.paths['/files/{path}']!.get!.parameters).toEqual([{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }]);
     expect(doc.paths['/docs/intro']!.get!.parameters).toBeUndefined();
-    expect(doc.paths['/docs/{lang}/intro']!.get!.parameters).toEqual([{ name: 'lang', in: 'path', required: true, schema: { type: 'string' } }]);
+    expect(doc.paths['/docs/{lang}/intro']!.get!.parameters).toEqual([
+      { name: 'lang', in: 'path', required: true, schema: { type: 'string' } },
+    ]);
   });
 
   it('describes the JSON request body', () => {
@@ -174,7 +203,12 @@ describe('buildOpenApi', () => {
     const components = JSON.stringify(doc.components.schemas).replaceAll('#/components/schemas/', 'components#/$defs/');
     ajv.addSchema({ $id: 'components', $defs: JSON.parse(components) });
     const problem = ajv.compile({ $ref: 'components#/$defs/Problem' });
-    const sample = { type: 'about:blank', title: 'Bad Request', status: 400, errors: [{ location: 'body', field: '/email', message: 'is required' }] };
+    const sample = {
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      errors: [{ location: 'body', field: '/email', message: 'is required' }],
+    };
     expect(problem(sample)).toBe(true);
     expect(problem({ ...sample, errors: [{ location: 'cookie', field: '/x', message: 'm' }] })).toBe(false);
   });

@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Blueprint, Carafe, Forbidden, HttpError, InternalServerError, NotFound, Response, abort, afterThisRequest, json,
+  Blueprint,
+  Carafe,
+  Forbidden,
+  HttpError,
+  InternalServerError,
+  NotFound,
+  Response,
+  abort,
+  afterThisRequest,
+  json,
 } from '@carafe/core';
 import { client, makeEnviron, memoryErrors } from './helpers.js';
 
@@ -79,7 +88,10 @@ describe('errors outside the handler', () => {
       if (trigger === 'after') throw new TypeError('after failed');
     });
     app.teardownRequest((error) => void seen.push(error));
-    app.errorHandler(500, (error: InternalServerError) => new Response(`Hello Server Error: ${(error.cause as Error).message}`, { status: 500 }));
+    app.errorHandler(
+      500,
+      (error: InternalServerError) => new Response(`Hello Server Error: ${(error.cause as Error).message}`, { status: 500 }),
+    );
     app.get('/', () => 'Foo');
     const errors = memoryErrors();
     const http = client(app, errors);

@@ -12,8 +12,16 @@ import { call, client, makeEnviron, mount } from './helpers.js';
 function describeRequest() {
   const app = new Carafe();
   app.get('/bar', (req) => ({
-    path: req.path, fullPath: req.fullPath, scriptName: req.scriptName, url: req.url, baseUrl: req.baseUrl,
-    urlRoot: req.urlRoot, hostUrl: req.hostUrl, host: req.host, scheme: req.scheme, isSecure: req.isSecure,
+    path: req.path,
+    fullPath: req.fullPath,
+    scriptName: req.scriptName,
+    url: req.url,
+    baseUrl: req.baseUrl,
+    urlRoot: req.urlRoot,
+    hostUrl: req.hostUrl,
+    host: req.host,
+    scheme: req.scheme,
+    isSecure: req.isSecure,
   }));
   return app;
 }
@@ -26,7 +34,10 @@ async function json(app: Carafe, environ: Partial<Environ>): Promise<{ status: n
 describe('request URL descriptors (test_url_request_descriptors)', () => {
   it('gives path, fullPath, url, baseUrl, urlRoot, hostUrl, host and scheme', async () => {
     const { body } = await json(describeRequest(), {
-      SCRIPT_NAME: '/test', PATH_INFO: '/bar', QUERY_STRING: 'foo=baz', HTTP_HOST: 'example.com',
+      SCRIPT_NAME: '/test',
+      PATH_INFO: '/bar',
+      QUERY_STRING: 'foo=baz',
+      HTTP_HOST: 'example.com',
     });
     expect(body).toEqual({
       path: '/bar',
@@ -44,7 +55,13 @@ describe('request URL descriptors (test_url_request_descriptors)', () => {
 
   it('leaves out a default port, keeps another, and encodes the decoded path', async () => {
     const secure = await json(describeRequest(), { 'tsgi.url_scheme': 'https', HTTP_HOST: 'example.com:443', PATH_INFO: '/bar' });
-    expect(secure.body).toMatchObject({ host: 'example.com', hostUrl: 'https://example.com/', scheme: 'https', isSecure: true, fullPath: '/bar' });
+    expect(secure.body).toMatchObject({
+      host: 'example.com',
+      hostUrl: 'https://example.com/',
+      scheme: 'https',
+      isSecure: true,
+      fullPath: '/bar',
+    });
     const noHost = await json(describeRequest(), { SERVER_NAME: '10.0.0.1', SERVER_PORT: '8080', PATH_INFO: '/bar' });
     expect(noHost.body.urlRoot).toBe('http://10.0.0.1:8080/');
     const plain = await json(describeRequest(), { SERVER_NAME: 'localhost', SERVER_PORT: '80', PATH_INFO: '/bar', SCRIPT_NAME: '/a b' });
@@ -67,7 +84,7 @@ describe('trusted hosts (Werkzeug TRUSTED_HOSTS)', () => {
     await http.get('/').set('Host', 'api.eu.example.org').expect(200, 'api.eu.example.org');
   });
 
-  it('answers any other Host with a 400 problem, through the app\'s hooks and handlers', async () => {
+  it("answers any other Host with a 400 problem, through the app's hooks and handlers", async () => {
     const strict = app();
     strict.afterRequest((response) => void response.headers.set('x-after', '1'));
     const http = client(strict);
@@ -113,7 +130,7 @@ describe('sessions like Flask', () => {
     expect(session[0]).not.toMatch(/Expires=|Max-Age=/);
   });
 
-  it('sends a permanent session\'s cookie again on each request that reads it, unless refreshEachRequest is off', async () => {
+  it("sends a permanent session's cookie again on each request that reads it, unless refreshEachRequest is off", async () => {
     const app = new Carafe({ secretKey });
     app.post('/login', (req) => {
       req.session.set('user', 1);
@@ -160,7 +177,9 @@ describe('sessions like Flask', () => {
       return app;
     };
     const path = async (app: Carafe, prefix = '') =>
-      /Path=([^;]*)/.exec(((await client(prefix ? mount(prefix, app) : app).get(`${prefix}/`)).headers['set-cookie'] as unknown as string[])[0]!)?.[1];
+      /Path=([^;]*)/.exec(
+        ((await client(prefix ? mount(prefix, app) : app).get(`${prefix}/`)).headers['set-cookie'] as unknown as string[])[0]!,
+      )?.[1];
     expect(await path(make(), '/bar')).toBe('/bar');
     expect(await path(make({ applicationRoot: '/foo' }), '/foo')).toBe('/foo');
     expect(await path(make())).toBe('/');

@@ -13,7 +13,13 @@ describe('strict slashes (test_strict_slashes_redirect)', () => {
       const app = new Carafe();
       const slash = () => app.get('/bar/', () => 'get');
       const bare = () => app.post('/bar', () => 'post');
-      if (order === 'slash first') { slash(); bare(); } else { bare(); slash(); }
+      if (order === 'slash first') {
+        slash();
+        bare();
+      } else {
+        bare();
+        slash();
+      }
       app.post('/foo/', () => 'foo');
       app.get('/*path/', (req) => req.params.path.join('/'));
       const http = client(app);
@@ -87,7 +93,13 @@ describe('params typed by their schema, like converters', () => {
       const app = new Carafe();
       const typed = () => app.get('/items/:id', { schema: integerId }, (req) => ({ id: req.params.id }));
       const slug = () => app.get('/items/:slug', (req) => ({ slug: req.params.slug }));
-      if (order === 'typed first') { typed(); slug(); } else { slug(); typed(); }
+      if (order === 'typed first') {
+        typed();
+        slug();
+      } else {
+        slug();
+        typed();
+      }
       const http = client(app);
       await http.get('/items/42').expect(200, { id: 42 });
       await http.get('/items/tea-pot').expect(200, { slug: 'tea-pot' });

@@ -14,7 +14,9 @@ async function get(app: Carafe, path: string, environ: Partial<Environ> = {}): P
 
 describe('urlFor options', () => {
   const app = new Carafe({ serverName: 'api.example.com', preferredUrlScheme: 'https' });
-  app.get('/hello/:name', function hello() { return null; });
+  app.get('/hello/:name', function hello() {
+    return null;
+  });
   app.get('/', function index(req: Request) {
     return JSON.stringify([
       req.urlFor('hello', { name: 'test x' }),
@@ -43,7 +45,9 @@ describe('urlFor options', () => {
     expect(app.urlFor('hello', { name: 'x' }, { external: true })).toBe('https://api.example.com/hello/x');
     expect(app.urlFor('hello', { name: 'x' }, { scheme: 'http' })).toBe('http://api.example.com/hello/x');
     const bare = new Carafe();
-    bare.get('/', function index() { return null; });
+    bare.get('/', function index() {
+      return null;
+    });
     expect(() => bare.urlFor('index', {}, { external: true })).toThrow(/config\.serverName/);
   });
 
@@ -115,16 +119,22 @@ describe('urlDefaults and urlValuePreprocessor', () => {
       req.state.lang = params.lang;
       delete params.lang;
     });
-    app.get('/:lang/', function index(req) { return req.urlFor('about'); });
-    app.get('/:lang/about', function about(req) { return req.urlFor('somethingElse'); });
-    app.get('/foo', function somethingElse(req) { return req.urlFor('about', { lang: 'en' }); });
+    app.get('/:lang/', function index(req) {
+      return req.urlFor('about');
+    });
+    app.get('/:lang/about', function about(req) {
+      return req.urlFor('somethingElse');
+    });
+    app.get('/foo', function somethingElse(req) {
+      return req.urlFor('about', { lang: 'en' });
+    });
     const http = client(app);
     await http.get('/de/').expect(200, '/de/about');
     await http.get('/de/about').expect(200, '/foo');
     await http.get('/foo').expect(200, '/en/about');
   });
 
-  it('write a language-prefix blueprint like Flask\'s docs (test_blueprint_url_processors)', async () => {
+  it("write a language-prefix blueprint like Flask's docs (test_blueprint_url_processors)", async () => {
     const bp = new Blueprint('frontend', { urlPrefix: '/:lang' });
     bp.urlDefaults((_name, params, req) => {
       params.lang ??= req?.state.lang;
@@ -154,15 +164,19 @@ describe('urlDefaults and urlValuePreprocessor', () => {
       delete params.lang;
     });
     const app = new Carafe();
-    app.get('/:lang/', function index(req) { return req.urlFor('about'); });
-    app.get('/:lang/about', function about(req) { return req.urlFor('index'); });
+    app.get('/:lang/', function index(req) {
+      return req.urlFor('about');
+    });
+    app.get('/:lang/about', function about(req) {
+      return req.urlFor('index');
+    });
     app.register(bp);
     const http = client(app);
     await http.get('/de/').expect(200, '/de/about');
     await http.get('/de/about').expect(200, '/de/');
   });
 
-  it('run the defaults of the target route\'s blueprints, outermost first', () => {
+  it("run the defaults of the target route's blueprints, outermost first", () => {
     const calls: string[] = [];
     const outer = new Blueprint('outer', { urlPrefix: '/o' });
     const inner = new Blueprint('inner', { urlPrefix: '/i' });

@@ -58,9 +58,16 @@ describe('Request', () => {
     app.post('/text', (req) => req.text());
     app.post('/json', (req) => req.json());
     const http = client(app);
-    await http.post('/bytes').set('content-type', 'application/octet-stream').send(Buffer.alloc(3000, 1)).expect(200, { length: 3000, again: 3000 });
+    await http
+      .post('/bytes')
+      .set('content-type', 'application/octet-stream')
+      .send(Buffer.alloc(3000, 1))
+      .expect(200, { length: 3000, again: 3000 });
     await http.post('/text').set('content-type', 'text/plain').send('héllo').expect(200, 'héllo');
-    await http.post('/json').send({ a: [1, 2] }).expect(200, { a: [1, 2] });
+    await http
+      .post('/json')
+      .send({ a: [1, 2] })
+      .expect(200, { a: [1, 2] });
     await http.post('/json').set('content-type', 'application/merge-patch+json').send('{"b":1}').expect(200, { b: 1 });
   });
 
@@ -113,8 +120,13 @@ describe('Request', () => {
       };
     });
     const http = client(app);
-    await http.post('/form').type('form').send('name=Ada&tag=x&tag=y').expect(200, { name: 'Ada', tags: ['x', 'y'], files: [] });
-    const res = await http.post('/form')
+    await http
+      .post('/form')
+      .type('form')
+      .send('name=Ada&tag=x&tag=y')
+      .expect(200, { name: 'Ada', tags: ['x', 'y'], files: [] });
+    const res = await http
+      .post('/form')
       .field('name', 'Grace')
       .attach('doc', Buffer.from('file body'), { filename: 'notes.txt', contentType: 'text/plain' })
       .expect(200);

@@ -20,21 +20,42 @@ function leakyApp(options: ConstructorParameters<typeof Carafe>[0] = {}) {
   app.post('/created', { schema }, () => json({ ...stored }, { status: 201, headers: { location: '/users/7' } }));
   app.get('/json', { schema }, () => json({ ...stored }));
   app.get('/plain', { schema }, () => ({ ...stored }));
-  app.get('/by-hand', { schema }, () => new Response(JSON.stringify(stored), { headers: { 'content-type': 'application/json', 'content-length': '999' } }));
-  app.get('/bytes', { schema }, () => new Response(Buffer.from(JSON.stringify(stored)), { headers: { 'content-type': 'application/json; charset=utf-8' } }));
-  app.get('/streamed', { schema }, () => stream((async function* () {
-    yield '{"id":7,"name":"Ada",';
-    yield '"passwordHash":"secret-hash"}';
-  })(), { headers: { 'content-type': 'application/json' } }));
-  app.get('/problem-json', { schema: { response: { 404: user } } }, () =>
-    new Response(JSON.stringify(stored), { status: 404, headers: { 'content-type': 'application/problem+json' } }));
+  app.get(
+    '/by-hand',
+    { schema },
+    () => new Response(JSON.stringify(stored), { headers: { 'content-type': 'application/json', 'content-length': '999' } }),
+  );
+  app.get(
+    '/bytes',
+    { schema },
+    () => new Response(Buffer.from(JSON.stringify(stored)), { headers: { 'content-type': 'application/json; charset=utf-8' } }),
+  );
+  app.get('/streamed', { schema }, () =>
+    stream(
+      (async function* () {
+        yield '{"id":7,"name":"Ada",';
+        yield '"passwordHash":"secret-hash"}';
+      })(),
+      { headers: { 'content-type': 'application/json' } },
+    ),
+  );
+  app.get(
+    '/problem-json',
+    { schema: { response: { 404: user } } },
+    () => new Response(JSON.stringify(stored), { status: 404, headers: { 'content-type': 'application/problem+json' } }),
+  );
   return app;
 }
 
 describe('response schemas filter every JSON answer', () => {
   for (const [path, method, status] of [
-    ['/created', 'post', 201], ['/json', 'get', 200], ['/plain', 'get', 200], ['/by-hand', 'get', 200], ['/bytes', 'get', 200],
-    ['/streamed', 'get', 200], ['/problem-json', 'get', 404],
+    ['/created', 'post', 201],
+    ['/json', 'get', 200],
+    ['/plain', 'get', 200],
+    ['/by-hand', 'get', 200],
+    ['/bytes', 'get', 200],
+    ['/streamed', 'get', 200],
+    ['/problem-json', 'get', 404],
   ] as const) {
     it(`never sends passwordHash: ${method.toUpperCase()} ${path}`, async () => {
       const res = await client(leakyApp())[method](path).expect(status);
@@ -58,7 +79,11 @@ describe('response schemas filter every JSON answer', () => {
   it('does not change the value the handler returned (no defaults, no deletions written into it)', async () => {
     const app = new Carafe();
     const value = { id: 1, name: 'x', extra: true };
-    app.get('/', { schema: { response: { 200: { ...user, properties: { ...user.properties, role: { type: 'string', default: 'member' } } } } } }, () => value);
+    app.get(
+      '/',
+      { schema: { response: { 200: { ...user, properties: { ...user.properties, role: { type: 'string', default: 'member' } } } } } },
+      () => value,
+    );
     const res = await client(app).get('/').expect(200);
     expect(res.body).toEqual({ id: 1, name: 'x', role: 'member' });
     expect(value).toEqual({ id: 1, name: 'x', extra: true });
@@ -66,10 +91,14 @@ describe('response schemas filter every JSON answer', () => {
 
   it('stays on the synchronous fast path for a plain value under response[200]', () => {
     const app = new Carafe();
-    app.get('/users/:id', { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } } },
-      (req) => ({ id: req.params.id, secret: 1 }));
-    app.get('/json/:id', { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } } } } } },
-      (req) => json({ id: req.params.id, secret: 1 }));
+    app.get(
+      '/users/:id',
+      { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } } },
+      (req) => ({ id: req.params.id, secret: 1 }),
+    );
+    app.get('/json/:id', { schema: { response: { 200: { type: 'object', properties: { id: { type: 'string' } } } } } }, (req) =>
+      json({ id: req.params.id, secret: 1 }),
+    );
     for (const path of ['/users/42', '/json/42']) {
       const result = app(makeEnviron({ PATH_INFO: path }));
       expect(result).not.toBeInstanceOf(Promise);
@@ -109,16 +138,32 @@ describe('a value that does not fit is a logged 500, never coerced', () => {
 
   it('accepts a value in its JSON form: a Date for a date-time string, toJSON()', async () => {
     const app = new Carafe();
-    const schema = { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, id: { type: 'string' } }, required: ['at', 'id'] } as const;
-    app.get('/', { schema: { response: { 200: schema } } }, () => ({ at: new Date(0), id: { toJSON: () => 'abc' } as unknown as string, hidden: 1 }));
+    const schema = {
+      type: 'object',
+      properties: { at: { type: 'string', format: 'date-time' }, id: { type: 'string' } },
+      required: ['at', 'id'],
+    } as const;
+    app.get('/', { schema: { response: { 200: schema } } }, () => ({
+      at: new Date(0),
+      id: { toJSON: () => 'abc' } as unknown as string,
+      hidden: 1,
+    }));
     await client(app).get('/').expect(200, { at: '1970-01-01T00:00:00.000Z', id: 'abc' });
   });
 
   it('removes properties additionalProperties: false forbids rather than failing', async () => {
     const app = new Carafe();
     const closed = { ...user, additionalProperties: false } as const;
-    app.get('/', { schema: { response: { 200: { type: 'array', items: closed } } } }, () => [{ ...stored }, { id: 8, name: 'Bob', other: 1 }]);
-    await client(app).get('/').expect(200, [{ id: 7, name: 'Ada' }, { id: 8, name: 'Bob' }]);
+    app.get('/', { schema: { response: { 200: { type: 'array', items: closed } } } }, () => [
+      { ...stored },
+      { id: 8, name: 'Bob', other: 1 },
+    ]);
+    await client(app)
+      .get('/')
+      .expect(200, [
+        { id: 7, name: 'Ada' },
+        { id: 8, name: 'Bob' },
+      ]);
   });
 });
 
@@ -126,11 +171,16 @@ describe('response keys: exact status, then NXX, then default', () => {
   function app() {
     const app = new Carafe();
     const only = (name: string) => ({ type: 'object', properties: { [name]: { type: 'string' } } });
-    app.get('/:status', {
-      schema: { response: { 201: only('exact'), '2XX': only('range'), default: only('fallback') } },
-    }, (req) => json({ exact: 'e', range: 'r', fallback: 'f', secret: 's' }, { status: Number(req.params.status) }));
+    app.get(
+      '/:status',
+      {
+        schema: { response: { 201: only('exact'), '2XX': only('range'), default: only('fallback') } },
+      },
+      (req) => json({ exact: 'e', range: 'r', fallback: 'f', secret: 's' }, { status: Number(req.params.status) }),
+    );
     app.get('/none/:status', { schema: { response: { 200: only('ok') } } }, (req) =>
-      json({ ok: 'y', other: 'passes' }, { status: Number(req.params.status) }));
+      json({ ok: 'y', other: 'passes' }, { status: Number(req.params.status) }),
+    );
     return app;
   }
 
@@ -149,9 +199,13 @@ describe('response keys: exact status, then NXX, then default', () => {
 
   it('applies to the handler’s answers only: an error is answered as a problem, not checked', async () => {
     const app = new Carafe();
-    app.get('/', { schema: { response: { default: { type: 'object', properties: { code: { type: 'integer' } }, required: ['code'] } } } }, () => {
-      throw new NotFound('nothing here');
-    });
+    app.get(
+      '/',
+      { schema: { response: { default: { type: 'object', properties: { code: { type: 'integer' } }, required: ['code'] } } } },
+      () => {
+        throw new NotFound('nothing here');
+      },
+    );
     const res = await client(app).get('/').expect(404).expect('content-type', 'application/problem+json');
     expect(res.body.detail).toBe('nothing here');
   });

@@ -166,13 +166,56 @@ describe('Router', () => {
 
   it('extracts exactly the params path-to-regexp’s own matcher does, for any one pattern', () => {
     const patterns = [
-      '/', '/a/', '/users/:id', '/:a/:b', '/files/*path', '/a/:name.:ext', '/a-:x-:y', '/:x{-:y}', '{/:lang}/about',
-      '/x{/:a}{/:b}', '/w/*p/end', '/q/:"quoted name"', '/s\\:t/:u', '/{a/}b', '/:id/', '/é/:ü',
+      '/',
+      '/a/',
+      '/users/:id',
+      '/:a/:b',
+      '/files/*path',
+      '/a/:name.:ext',
+      '/a-:x-:y',
+      '/:x{-:y}',
+      '{/:lang}/about',
+      '/x{/:a}{/:b}',
+      '/w/*p/end',
+      '/q/:"quoted name"',
+      '/s\\:t/:u',
+      '/{a/}b',
+      '/:id/',
+      '/é/:ü',
     ];
     const paths = [
-      '/', '//', '/a', '/a/', '/a/b', '/a/b/', '/users/42', '/users/', '/users/4/2', '/files/x', '/files/x/y/', '/a/r.pdf',
-      '/a/r.tar.gz', '/a-1-2', '/a-1-2-3', '/1-2', '/1', '/fr/about', '/about', '/x', '/x/1', '/x/1/2', '/w/1/2/end',
-      '/w/end', '/q/v', '/s:t/v', '/a/b', '/b', '/7/', '/é/ö', '/x//y', '',
+      '/',
+      '//',
+      '/a',
+      '/a/',
+      '/a/b',
+      '/a/b/',
+      '/users/42',
+      '/users/',
+      '/users/4/2',
+      '/files/x',
+      '/files/x/y/',
+      '/a/r.pdf',
+      '/a/r.tar.gz',
+      '/a-1-2',
+      '/a-1-2-3',
+      '/1-2',
+      '/1',
+      '/fr/about',
+      '/about',
+      '/x',
+      '/x/1',
+      '/x/1/2',
+      '/w/1/2/end',
+      '/w/end',
+      '/q/v',
+      '/s:t/v',
+      '/a/b',
+      '/b',
+      '/7/',
+      '/é/ö',
+      '/x//y',
+      '',
     ];
     for (const pattern of patterns) {
       const router = new Router<string>();
@@ -182,8 +225,11 @@ describe('Router', () => {
       for (const path of paths) {
         const expected = reference(path);
         const found = router.match('GET', path);
-        expect({ pattern, path, params: found.kind === 'found' ? found.params : false })
-          .toEqual({ pattern, path, params: expected === false ? false : expected.params });
+        expect({ pattern, path, params: found.kind === 'found' ? found.params : false }).toEqual({
+          pattern,
+          path,
+          params: expected === false ? false : expected.params,
+        });
       }
     }
   });
@@ -195,7 +241,10 @@ describe('Router', () => {
     router.add('/docs/*rest', ['DELETE'], 'delete');
     router.add('/docs/a.txt', ['POST'], 'post');
     router.add('/other/:id', ['PATCH'], 'unrelated');
-    expect(router.match('PATCH', '/docs/a.txt')).toEqual({ kind: 'method-not-allowed', allow: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
+    expect(router.match('PATCH', '/docs/a.txt')).toEqual({
+      kind: 'method-not-allowed',
+      allow: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    });
     expect(router.match('OPTIONS', '/docs/b')).toEqual({ kind: 'options', allow: ['GET', 'HEAD', 'DELETE', 'OPTIONS'] });
     expect(router.match('HEAD', '/docs/b.md')).toMatchObject({ kind: 'found', target: 'get' });
     expect(router.match('PUT', '/docs/b.md')).toMatchObject({ kind: 'found', target: 'put', params: { name: 'b', ext: 'md' } });

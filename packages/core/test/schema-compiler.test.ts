@@ -9,10 +9,13 @@ function skuCompiler(): SchemaCompiler & { count: number } {
   const ajv = createAjv();
   ajv.addFormat('sku', /^[A-Z]{3}-\d{4}$/);
   const factory = createValidatorFactory({ ajv });
-  const compiler = Object.assign((schema: Parameters<SchemaCompiler>[0]) => {
-    compiler.count++;
-    return factory(schema);
-  }, { count: 0 });
+  const compiler = Object.assign(
+    (schema: Parameters<SchemaCompiler>[0]) => {
+      compiler.count++;
+      return factory(schema);
+    },
+    { count: 0 },
+  );
   return compiler;
 }
 

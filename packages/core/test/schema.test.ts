@@ -102,9 +102,12 @@ describe('params', () => {
     expect(errors(params!({ id: '0' }))).toEqual([{ location: 'params', field: '/id', message: 'must be >= 1' }]);
   });
 
-  it('joins a wildcard\'s segments unless the property is an array', () => {
+  it("joins a wildcard's segments unless the property is an array", () => {
     const { params: wildcard } = compile({
-      params: { type: 'object', properties: { path: { type: 'string', pattern: '^[a-z/]+$' }, parts: { type: 'array', items: { type: 'string' } } } },
+      params: {
+        type: 'object',
+        properties: { path: { type: 'string', pattern: '^[a-z/]+$' }, parts: { type: 'array', items: { type: 'string' } } },
+      },
     });
     expect(ok(wildcard!({ path: ['docs', 'intro'], parts: ['a', 'b'] }))).toEqual({ path: 'docs/intro', parts: ['a', 'b'] });
     expect(ok(wildcard!({ path: 'single' }))).toEqual({ path: 'single' });
@@ -118,7 +121,10 @@ describe('params', () => {
 
   it('tries the declared types in order and keeps strings when a string is allowed', () => {
     const { params: union } = compile({
-      params: { type: 'object', properties: { a: { type: ['integer', 'boolean'] }, b: { type: ['string', 'integer'] }, c: { type: ['null', 'integer'] } } },
+      params: {
+        type: 'object',
+        properties: { a: { type: ['integer', 'boolean'] }, b: { type: ['string', 'integer'] }, c: { type: ['null', 'integer'] } },
+      },
     });
     expect(ok(union!({ a: 'true', b: '12', c: '' }))).toEqual({ a: true, b: '12', c: null });
     expect(ok(union!({ a: '3', c: '4' }))).toEqual({ a: 3, c: 4 });
@@ -178,7 +184,11 @@ describe('headers', () => {
   });
 
   it('matches header names case-insensitively and coerces them', () => {
-    expect(ok(headers!({ 'x-request-count': '3', 'X-Token': 'abcd', host: 'h' }))).toEqual({ 'x-request-count': 3, 'x-token': 'abcd', host: 'h' });
+    expect(ok(headers!({ 'x-request-count': '3', 'X-Token': 'abcd', host: 'h' }))).toEqual({
+      'x-request-count': 3,
+      'x-token': 'abcd',
+      host: 'h',
+    });
   });
 
   it('reports missing and invalid headers by lower-case name', () => {

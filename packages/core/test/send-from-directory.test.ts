@@ -34,7 +34,10 @@ describe('sendFromDirectory', () => {
   it('serves files inside the root, with the file() semantics', async () => {
     const http = client(app());
     await http.get('/files/hello.txt').expect(200, 'hello').expect('cache-control', 'public, max-age=60');
-    await http.get('/files/css/site.css').expect(200).expect('content-type', /text\/css/);
+    await http
+      .get('/files/css/site.css')
+      .expect(200)
+      .expect('content-type', /text\/css/);
     await http.get('/files/alias.txt').expect(200, 'hello'); // a link that stays inside
     await http.get('/raw?p=css/site.css').expect(200);
   });
@@ -70,7 +73,9 @@ describe('sendFromDirectory', () => {
   ];
   for (const [what, p] of rawEscapes) {
     it(`answers 404 for ${what}`, async () => {
-      await client(app()).get(`/raw?p=${encodeURIComponent(p)}`).expect(404);
+      await client(app())
+        .get(`/raw?p=${encodeURIComponent(p)}`)
+        .expect(404);
     });
   }
 

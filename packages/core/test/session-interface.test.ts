@@ -54,7 +54,9 @@ describe('swappable sessions', () => {
     });
     app.get('/', (req) => req.session.set('x', 1) && 'ok');
     const lines: string[] = [];
-    await client(app, { write: (m) => void lines.push(m) }).get('/').expect(500);
+    await client(app, { write: (m) => void lines.push(m) })
+      .get('/')
+      .expect(500);
     expect(lines.join('')).toMatch(/store down/);
   });
 });

@@ -89,7 +89,10 @@ describe('Session', () => {
   it('lists keys and entries', () => {
     const session = new Session({ a: 1, b: 'two' });
     expect([...session.keys()]).toEqual(['a', 'b']);
-    expect([...session.entries()]).toEqual([['a', 1], ['b', 'two']]);
+    expect([...session.entries()]).toEqual([
+      ['a', 1],
+      ['b', 'two'],
+    ]);
   });
 });
 
@@ -138,9 +141,19 @@ describe('SessionSigner', () => {
     const signer = new SessionSigner(['s3cret']);
     const good = signer.sign({ a: 1 });
     const [payload, timestamp, signature] = good.split('.') as [string, string, string];
-    for (const bad of ['', 'abc', 'a.b', `${good}.extra`, `${payload}.${timestamp}.`, `${payload}..${signature}`,
-      `${payload}.${timestamp}.${signature.slice(0, 20)}`, `${payload}.${timestamp}.${signature}AA`,
-      `${payload}.TS.${signature}`, `p@yload.${timestamp}.${signature}`, 42 as unknown as string]) {
+    for (const bad of [
+      '',
+      'abc',
+      'a.b',
+      `${good}.extra`,
+      `${payload}.${timestamp}.`,
+      `${payload}..${signature}`,
+      `${payload}.${timestamp}.${signature.slice(0, 20)}`,
+      `${payload}.${timestamp}.${signature}AA`,
+      `${payload}.TS.${signature}`,
+      `p@yload.${timestamp}.${signature}`,
+      42 as unknown as string,
+    ]) {
       expect(signer.unsign(bad), String(bad)).toBeUndefined();
     }
   });

@@ -47,7 +47,10 @@ describe('signed-cookie sessions', () => {
     const value = sessionCookie(await http.get('/count'))!.split(';')[0]!;
     const forged = new SessionSigner(['other']).sign({ count: 100 });
     await http.get('/peek').set('Cookie', `session=${forged}`).expect(200, { count: null });
-    await http.get('/peek').set('Cookie', `${value.slice(0, -2)}xx`).expect(200, { count: null });
+    await http
+      .get('/peek')
+      .set('Cookie', `${value.slice(0, -2)}xx`)
+      .expect(200, { count: null });
   });
 
   it('accepts cookies signed with an old key after rotation and re-signs with the new one', async () => {
@@ -66,7 +69,7 @@ describe('signed-cookie sessions', () => {
     expect(sessionCookie(res)).toMatch(/^session=;.*Max-Age=0/i);
   });
 
-  it('reads as empty without a secret key, and refuses a change with a 500 that says why (Flask\'s NullSession)', async () => {
+  it("reads as empty without a secret key, and refuses a change with a 500 that says why (Flask's NullSession)", async () => {
     const app = new Carafe();
     app.get('/', (req) => ({ x: req.session.get('x') ?? null, size: req.session.size, permanent: req.session.permanent }));
     app.post('/', (req) => {

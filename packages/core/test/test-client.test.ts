@@ -40,7 +40,9 @@ describe('app.request', () => {
     expect(viaInit.status).toBe(201);
     expect(viaInit.headers.get('x-a')).toBe('1');
     expect(await viaInit.json()).toEqual({ got: { n: 1 }, type: 'application/json' });
-    const viaRequest = await a.request(new Request('http://example.test/echo', { method: 'POST', body: '[1]', headers: { 'content-type': 'application/json' } }));
+    const viaRequest = await a.request(
+      new Request('http://example.test/echo', { method: 'POST', body: '[1]', headers: { 'content-type': 'application/json' } }),
+    );
     expect(await viaRequest.json()).toEqual({ got: [1], type: 'application/json' });
     expect((await a.request('/nope')).status).toBe(404);
   });

@@ -10,7 +10,7 @@ import { answerClientError, answerConnect, answerExpectation, closeAfterResponse
 import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
 import { shutdown, startup } from './lifespan.js';
 import { Exchange, type ExchangeSettings, type FinishedRecord } from './exchange.js';
-import type { ErrorStream, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
+import type { Environ, ErrorStream, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
 
 /** How the binding presents requests to the application. */
 export interface BindingOptions {
@@ -95,10 +95,7 @@ export interface ListenOptions {
  * Runs the app's startup hook, then listens. Closing the returned server runs the
  * shutdown hook before `close`'s callback is called.
  */
-export async function serve(
-  app: TsgiApplication,
-  options: ListenOptions & BindingOptions & ServerOptions = {},
-): Promise<http.Server> {
+export async function serve(app: TsgiApplication, options: ListenOptions & BindingOptions & ServerOptions = {}): Promise<http.Server> {
   await startup(app);
   const server = createServer(app, options);
   try {
@@ -164,7 +161,7 @@ class Binding {
    *    point becomes `Exchange.fail` (a 500, or the status an `HttpStatusError` carries).
    */
   private run(exchange: Exchange, req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
-    let environ;
+    let environ: Environ;
     try {
       environ = exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
     } catch (error) {

@@ -6,7 +6,20 @@ import { isToken } from './headers.js';
 import type { Environ } from './types.js';
 
 const STRING_KEYS = ['SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL', 'REMOTE_ADDR', 'REMOTE_PORT', 'RAW_URI', 'QUERY_STRING'] as const;
-const REQUIRED_KEYS = ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', ...STRING_KEYS, 'tsgi.version', 'tsgi.url_scheme', 'tsgi.input', 'tsgi.errors', 'tsgi.multithread', 'tsgi.multiprocess', 'tsgi.run_once', 'tsgi.signal'];
+const REQUIRED_KEYS = [
+  'REQUEST_METHOD',
+  'SCRIPT_NAME',
+  'PATH_INFO',
+  ...STRING_KEYS,
+  'tsgi.version',
+  'tsgi.url_scheme',
+  'tsgi.input',
+  'tsgi.errors',
+  'tsgi.multithread',
+  'tsgi.multiprocess',
+  'tsgi.run_once',
+  'tsgi.signal',
+];
 const BOOLEAN_KEYS = ['tsgi.multithread', 'tsgi.multiprocess', 'tsgi.run_once'] as const;
 const TSGI_KEYS = new Set([
   'tsgi.version',
@@ -52,8 +65,10 @@ export function environProblem(environ: unknown): string | undefined {
       return `§2.2 ${key} must not be present: the header goes in ${key.slice(5)}`;
     }
     if (key.startsWith('HTTP_') && typeof env[key] !== 'string') return `§2.2 ${key} must be a string`;
-    if (!key.includes('.') && key !== key.toUpperCase()) return `§2.4 extension key "${key}" must contain a dot (keys without one are upper-case CGI variables)`;
-    if (key.startsWith('tsgi.') && !TSGI_KEYS.has(key)) return `§2.4 environ key "${key}" is not defined by this version of TSGI (the tsgi. prefix is reserved)`;
+    if (!key.includes('.') && key !== key.toUpperCase())
+      return `§2.4 extension key "${key}" must contain a dot (keys without one are upper-case CGI variables)`;
+    if (key.startsWith('tsgi.') && !TSGI_KEYS.has(key))
+      return `§2.4 environ key "${key}" is not defined by this version of TSGI (the tsgi. prefix is reserved)`;
   }
 
   const version = env['tsgi.version'] as unknown;
@@ -63,7 +78,11 @@ export function environProblem(environ: unknown): string | undefined {
   const scheme = env['tsgi.url_scheme'];
   if (scheme !== 'http' && scheme !== 'https') return '§2.3 tsgi.url_scheme must be "http" or "https"';
   const input = env['tsgi.input'] as unknown;
-  if (input === null || typeof input !== 'object' || typeof (input as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function') {
+  if (
+    input === null ||
+    typeof input !== 'object' ||
+    typeof (input as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function'
+  ) {
     return '§2.3 tsgi.input must be an AsyncIterable';
   }
   const errors = env['tsgi.errors'] as unknown;

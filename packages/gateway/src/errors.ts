@@ -54,7 +54,8 @@ export class HttpStatusError extends Error {
 
   constructor(status: number, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`HttpStatusError status must be 400-599, got ${status}`);
+    if (!Number.isInteger(status) || status < 400 || status > 599)
+      throw new RangeError(`HttpStatusError status must be 400-599, got ${status}`);
     this.name = 'HttpStatusError';
     this.status = status;
   }

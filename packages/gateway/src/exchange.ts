@@ -113,7 +113,11 @@ export class Exchange {
 
   private accept(response: TsgiResponse): void {
     if (response === null || typeof response !== 'object' || Array.isArray(response)) {
-      this.fail(complianceError(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`));
+      this.fail(
+        complianceError(
+          `§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`,
+        ),
+      );
       return;
     }
     const { status, headers, body } = response;

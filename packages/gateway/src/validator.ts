@@ -72,7 +72,9 @@ export function validator(app: TsgiApplication): TsgiApplication {
  */
 function checkResponse(environ: Environ, response: unknown): TsgiResponse {
   if (response === null || typeof response !== 'object' || Array.isArray(response)) {
-    enforce(`§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`);
+    enforce(
+      `§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`,
+    );
   }
   const { status, headers, body } = response as TsgiResponse;
   enforce(statusProblem(status));
@@ -109,7 +111,8 @@ class CheckedExchange {
     if (typeof body === 'string' || body instanceof Uint8Array) {
       enforce('§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array (wrap it: [chunk])');
     }
-    if (body === null || typeof body !== 'object') enforce(`§3.2 body must be an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
+    if (body === null || typeof body !== 'object')
+      enforce(`§3.2 body must be an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
     if (Array.isArray(body)) {
       // Checked now and returned as is, so the server's handling of arrays is what gets tested.
       for (const chunk of body as unknown[]) this.checkChunk(chunk);
@@ -135,7 +138,8 @@ class CheckedExchange {
 
   /** An application chunk on its way to the server. */
   checkChunk(chunk: unknown): void {
-    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) enforce(`§3.2 body chunks must be Uint8Array or string, got ${describe(chunk)}`);
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array))
+      enforce(`§3.2 body chunks must be Uint8Array or string, got ${describe(chunk)}`);
     const length = typeof chunk === 'string' ? utf8Length(chunk) : (chunk as Uint8Array).byteLength;
     if (length === 0) return;
     if (this.status === 204 || this.status === 304) enforce(`§3.7 a ${this.status} response must not have a body`);

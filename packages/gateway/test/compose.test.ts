@@ -94,11 +94,16 @@ describe('callApp', () => {
   });
 
   it('passes the environ to the application', () => {
-    const result = callApp((env) => ({ status: 200, headers: [], body: [env.PATH_INFO] }), environ, (res) => res, toProblem);
+    const result = callApp(
+      (env) => ({ status: 200, headers: [], body: [env.PATH_INFO] }),
+      environ,
+      (res) => res,
+      toProblem,
+    );
     expect((result as TsgiResponse).body).toEqual(['/x']);
   });
 
-  it('turns a synchronous throw into onError\'s answer, synchronously', () => {
+  it("turns a synchronous throw into onError's answer, synchronously", () => {
     const result = callApp(
       () => {
         throw new HttpStatusError(404, 'no such thing');
@@ -112,7 +117,7 @@ describe('callApp', () => {
     expect((result as TsgiResponse).headers).not.toContainEqual(['X-Tag', '1']);
   });
 
-  it('turns a rejection into onError\'s answer', async () => {
+  it("turns a rejection into onError's answer", async () => {
     const result = callApp(
       async () => {
         throw new Error('async failure');
@@ -127,14 +132,14 @@ describe('callApp', () => {
     expect(String((response as TsgiResponse & { body: [Buffer] }).body[0])).toContain('async failure');
   });
 
-  it('maps an async application\'s response', async () => {
+  it("maps an async application's response", async () => {
     const result = callApp(async () => ok(), environ, tagged, toProblem);
     expect((await result).headers).toContainEqual(['X-Tag', '1']);
   });
 });
 
 describe('keepLifespan', () => {
-  it('gives the outer application the inner one\'s lifespan and returns the outer one', () => {
+  it("gives the outer application the inner one's lifespan and returns the outer one", () => {
     const inner: TsgiApplication = () => ok();
     const lifespan = { startup: () => {} };
     inner.lifespan = lifespan;
@@ -187,15 +192,30 @@ describe('withHeader', () => {
     const copy = withHeader(original, 'Set-Cookie', 'a=1');
     expect(copy).not.toBe(original);
     expect(copy.headers).not.toBe(headers);
-    expect(copy).toEqual({ status: 201, headers: [['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1']], body });
+    expect(copy).toEqual({
+      status: 201,
+      headers: [
+        ['Content-Type', 'text/plain'],
+        ['Set-Cookie', 'a=1'],
+      ],
+      body,
+    });
     expect(copy.body).toBe(body);
     expect(original).toEqual({ status: 201, headers: [['Content-Type', 'text/plain']], body: ['ok'] });
     expect(headers).toHaveLength(1);
   });
 
   it('works on a frozen, shared response', () => {
-    const shared: TsgiResponse = Object.freeze({ status: 404, headers: Object.freeze([['Content-Type', 'text/plain']]) as never, body: ['nope'] });
-    expect(withHeader(withHeader(shared, 'A', '1'), 'B', '2').headers).toEqual([['Content-Type', 'text/plain'], ['A', '1'], ['B', '2']]);
+    const shared: TsgiResponse = Object.freeze({
+      status: 404,
+      headers: Object.freeze([['Content-Type', 'text/plain']]) as never,
+      body: ['nope'],
+    });
+    expect(withHeader(withHeader(shared, 'A', '1'), 'B', '2').headers).toEqual([
+      ['Content-Type', 'text/plain'],
+      ['A', '1'],
+      ['B', '2'],
+    ]);
     expect(shared.headers).toHaveLength(1);
   });
 });

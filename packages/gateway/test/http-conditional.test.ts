@@ -55,7 +55,8 @@ describe('validators', () => {
 
 describe('isFresh (If-None-Match, If-Modified-Since)', () => {
   it('matches If-None-Match weakly, or *', () => {
-    for (const value of ['W/"abc"', '"abc"', '"x", W/"abc"', '*']) expect(isFresh(headers({ 'If-None-Match': value }), WEAK), value).toBe(true);
+    for (const value of ['W/"abc"', '"abc"', '"x", W/"abc"', '*'])
+      expect(isFresh(headers({ 'If-None-Match': value }), WEAK), value).toBe(true);
     expect(isFresh(headers({ 'If-None-Match': '"x"' }), WEAK)).toBe(false);
     expect(isFresh(headers({ 'If-None-Match': '"abc"' }), { lastModified: MTIME })).toBe(false);
   });

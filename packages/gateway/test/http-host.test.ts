@@ -16,7 +16,8 @@ describe('splitHost', () => {
   });
 
   it('refuses what is not a host', () => {
-    for (const bad of ['', ':80', '::1', '[::1', '[::1]x', '[::1]:x', 'a:b', 'a:1:2', 'a:123456']) expect(splitHost(bad), bad).toBeUndefined();
+    for (const bad of ['', ':80', '::1', '[::1', '[::1]x', '[::1]:x', 'a:b', 'a:1:2', 'a:123456'])
+      expect(splitHost(bad), bad).toBeUndefined();
   });
 });
 

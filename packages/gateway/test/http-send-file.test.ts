@@ -57,7 +57,15 @@ describe('sendFile', () => {
 
   it('answers 304 with the cache headers only, and 412 with none', () => {
     const notModified = send('GET', { 'If-None-Match': WEAK }, { cacheControl: 'max-age=5' });
-    expect(notModified).toEqual({ status: 304, headers: [['ETag', WEAK], ['Last-Modified', LAST_MODIFIED], ['Cache-Control', 'max-age=5']], body: [] });
+    expect(notModified).toEqual({
+      status: 304,
+      headers: [
+        ['ETag', WEAK],
+        ['Last-Modified', LAST_MODIFIED],
+        ['Cache-Control', 'max-age=5'],
+      ],
+      body: [],
+    });
     expect(send('HEAD', { 'If-Unmodified-Since': 'Sun, 03 Mar 2024 00:00:00 GMT' })).toEqual({ status: 412, headers: [], body: [] });
   });
 

@@ -35,7 +35,9 @@ for (const [, source] of readme.matchAll(/```ts\n([\s\S]*?)```/g)) {
 }
 const expected = ['app.ts', 'middleware.ts', 'server.ts', 'app.test.ts'];
 if (expected.some((name) => !files.has(name))) {
-  throw new Error(`README.md must hold ts blocks starting with ${expected.map((n) => `// ${n}`).join(', ')}; found ${[...files.keys()].join(', ')}`);
+  throw new Error(
+    `README.md must hold ts blocks starting with ${expected.map((n) => `// ${n}`).join(', ')}; found ${[...files.keys()].join(', ')}`,
+  );
 }
 
 const dir = fileURLToPath(new URL(`../.readme-example-${process.pid}/`, import.meta.url));
@@ -87,7 +89,10 @@ describe('README API section', () => {
   const index = readFileSync(fileURLToPath(new URL('../src/index.ts', import.meta.url)), 'utf8');
   const types = readFileSync(fileURLToPath(new URL('../src/types.ts', import.meta.url)), 'utf8');
   const named = [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap(([, list]) =>
-    list!.split(',').map((name) => name.trim()).filter(Boolean),
+    list!
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
   );
   const typeNames = [...types.matchAll(/^export (?:type|interface) (\w+)/gm)].map(([, name]) => name!);
 

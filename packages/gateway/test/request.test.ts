@@ -40,20 +40,25 @@ function capture(): { app: TsgiApplication; seen: Environ[] } {
 describe('tsgi.input', () => {
   it('yields a Content-Length body exactly', async () => {
     const port = await serveApp(echo);
-    const { text } = await rawExchange(port, [
-      'POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 11\r\n\r\nhello',
-      ' world',
-    ], { gapMs: 10 });
+    const { text } = await rawExchange(
+      port,
+      ['POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 11\r\n\r\nhello', ' world'],
+      { gapMs: 10 },
+    );
     expect(parseResponse(text).body).toBe('11:11:hello world');
   });
 
   it('yields a chunked body without its framing', async () => {
     const port = await serveApp(echo);
-    const { text } = await rawExchange(port, [
-      'POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n',
-      '5\r\nhello\r\n',
-      '6\r\n world\r\n0\r\n\r\n',
-    ], { gapMs: 10 });
+    const { text } = await rawExchange(
+      port,
+      [
+        'POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n',
+        '5\r\nhello\r\n',
+        '6\r\n world\r\n0\r\n\r\n',
+      ],
+      { gapMs: 10 },
+    );
     expect(parseResponse(text).body).toBe('-:11:hello world');
   });
 
@@ -91,12 +96,15 @@ describe('tsgi.input', () => {
     const piece = Buffer.alloc(1024 * 1024, 'z');
     const expected = createHash('sha256');
     const response = await new Promise<string>((resolve, reject) => {
-      const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/', headers: { 'Content-Length': 10 * piece.length } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(body));
-      });
+      const req = http.request(
+        { port, host: '127.0.0.1', method: 'POST', path: '/', headers: { 'Content-Length': 10 * piece.length } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve(body));
+        },
+      );
       req.on('error', reject);
       let sent = 0;
       const pump = () => {
@@ -117,16 +125,19 @@ describe('tsgi.input', () => {
   it('fails the read when the client disconnects mid-body', async () => {
     const failure = deferred<unknown>();
     const errors = memoryErrors();
-    const port = await serveApp(async (env) => {
-      try {
-        for await (const _chunk of env['tsgi.input']) {
-          // reading until the client goes away
+    const port = await serveApp(
+      async (env) => {
+        try {
+          for await (const _chunk of env['tsgi.input']) {
+            // reading until the client goes away
+          }
+        } catch (error) {
+          failure.resolve(error);
         }
-      } catch (error) {
-        failure.resolve(error);
-      }
-      return reply(200);
-    }, { errors });
+        return reply(200);
+      },
+      { errors },
+    );
     await rawExchange(port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten b', {
       until: () => true,
       timeoutMs: 100,
@@ -175,7 +186,10 @@ describe('tsgi.input', () => {
     });
     const { text } = await rawExchange(
       port,
-      ['POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello', 'world' + 'GET /second HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'],
+      [
+        'POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello',
+        'world' + 'GET /second HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
+      ],
       { gapMs: 20 },
     );
     expect(text).toContain('/first');
@@ -237,14 +251,16 @@ describe('Expect: 100-continue', () => {
 
 describe('HttpStatusError from the application', () => {
   /** Reads the body, throwing a BodyTooLargeError once more than `limit` bytes arrived. */
-  const limited = (limit: number): TsgiApplication => async (env) => {
-    let size = 0;
-    for await (const chunk of env['tsgi.input']) {
-      size += chunk.byteLength;
-      if (size > limit) throw new BodyTooLargeError(limit);
-    }
-    return reply(200, [], [`${size}`]);
-  };
+  const limited =
+    (limit: number): TsgiApplication =>
+    async (env) => {
+      let size = 0;
+      for await (const chunk of env['tsgi.input']) {
+        size += chunk.byteLength;
+        if (size > limit) throw new BodyTooLargeError(limit);
+      }
+      return reply(200, [], [`${size}`]);
+    };
 
   it('answers a BodyTooLargeError with a 413 problem, does not log it, and closes a connection whose body was not read', async () => {
     const errors = memoryErrors();
@@ -255,7 +271,12 @@ describe('HttpStatusError from the application', () => {
     const problem = problemOf(text);
     expect(problem.statusLine).toBe(`HTTP/1.1 ${statusLine413}`);
     expect(problem.type).toBe('application/problem+json');
-    expect(problem.body).toEqual({ type: 'about:blank', title: STATUS_CODES[413], status: 413, detail: 'The request body exceeds 10 bytes.' });
+    expect(problem.body).toEqual({
+      type: 'about:blank',
+      title: STATUS_CODES[413],
+      status: 413,
+      detail: 'The request body exceeds 10 bytes.',
+    });
     expect(parseResponse(text).headers.connection).toBe('close');
     expect(closedByServer).toBe(true);
     const record = await finished.promise;
@@ -326,16 +347,19 @@ describe('createServer seams', () => {
   it('admit() answering and returning false keeps the request from the app', async () => {
     const seen: string[] = [];
     const port = await serveApp.listen(
-      createServer(validator((env) => reply(200, [], [`app saw ${env.PATH_INFO}`])), {
-        admit: (req, res) => {
-          seen.push(req.url!);
-          if (req.url !== '/blocked') return true;
-          res.statusCode = 429;
-          res.setHeader('Content-Type', 'text/plain');
-          res.end('slow down');
-          return false;
+      createServer(
+        validator((env) => reply(200, [], [`app saw ${env.PATH_INFO}`])),
+        {
+          admit: (req, res) => {
+            seen.push(req.url!);
+            if (req.url !== '/blocked') return true;
+            res.statusCode = 429;
+            res.setHeader('Content-Type', 'text/plain');
+            res.end('slow down');
+            return false;
+          },
         },
-      }),
+      ),
     );
     const blocked = parseResponse((await rawExchange(port, 'GET /blocked HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')).text);
     expect(blocked.statusLine).toBe('HTTP/1.1 429 Too Many Requests');
@@ -348,16 +372,19 @@ describe('createServer seams', () => {
   it('admit() is asked about an Expect: 100-continue request before any 100 Continue is sent', async () => {
     let called = false;
     const port = await serveApp.listen(
-      createServer(validator(async (env) => {
-        called = true;
-        return echo(env);
-      }), {
-        admit: (req, res) => {
-          if (Number(req.headers['content-length']) <= 4) return true;
-          res.writeHead(413).end();
-          return false;
+      createServer(
+        validator(async (env) => {
+          called = true;
+          return echo(env);
+        }),
+        {
+          admit: (req, res) => {
+            if (Number(req.headers['content-length']) <= 4) return true;
+            res.writeHead(413).end();
+            return false;
+          },
         },
-      }),
+      ),
     );
     const refused = await rawExchange(port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
     expect(refused.text).not.toContain('100 Continue');
@@ -372,12 +399,15 @@ describe('createServer seams', () => {
   it('onClientError replaces the answer to requests Node cannot parse', async () => {
     const codes: string[] = [];
     const port = await serveApp.listen(
-      createServer(validator(() => reply(200)), {
-        onClientError: (error, socket) => {
-          codes.push(error.code ?? '');
-          socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 6\r\nConnection: close\r\n\r\ncustom');
+      createServer(
+        validator(() => reply(200)),
+        {
+          onClientError: (error, socket) => {
+            codes.push(error.code ?? '');
+            socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 6\r\nConnection: close\r\n\r\ncustom');
+          },
         },
-      }),
+      ),
     );
     const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nBad Header Line\r\n\r\n');
     expect(parseResponse(text).body).toBe('custom');
@@ -499,12 +529,16 @@ describe('hand-written HTTP/1.1', () => {
 
   it('streams a response chunk by chunk to a raw client', async () => {
     const port = await serveApp(() =>
-      reply(200, [], (async function* () {
-        for (let i = 0; i < 3; i++) {
-          await new Promise((r) => setTimeout(r, 2));
-          yield `${i}`;
-        }
-      })()),
+      reply(
+        200,
+        [],
+        (async function* () {
+          for (let i = 0; i < 3; i++) {
+            await new Promise((r) => setTimeout(r, 2));
+            yield `${i}`;
+          }
+        })(),
+      ),
     );
     const { text } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
     expect(dechunk(parseResponse(text).body)).toBe('012');

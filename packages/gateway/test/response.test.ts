@@ -39,10 +39,14 @@ describe('response framing', () => {
 
   it('gives an async body of one chunk a Content-Length', async () => {
     const port = await serveApp(() =>
-      reply(200, [], (async function* () {
-        await sleep(5);
-        yield 'only';
-      })()),
+      reply(
+        200,
+        [],
+        (async function* () {
+          await sleep(5);
+          yield 'only';
+        })(),
+      ),
     );
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('4');
@@ -52,11 +56,15 @@ describe('response framing', () => {
   it('streams a slow async body with chunked encoding, chunk by chunk', async () => {
     const release = deferred();
     const port = await serveApp(() =>
-      reply(200, [['Content-Type', 'text/event-stream']], (async function* () {
-        yield 'first;';
-        await release.promise;
-        yield 'second';
-      })()),
+      reply(
+        200,
+        [['Content-Type', 'text/event-stream']],
+        (async function* () {
+          yield 'first;';
+          await release.promise;
+          yield 'second';
+        })(),
+      ),
     );
     let sawFirstAlone = false;
     const exchange = rawExchange(port, get('/'), {
@@ -76,11 +84,15 @@ describe('response framing', () => {
 
   it('streams a synchronous generator of several chunks', async () => {
     const port = await serveApp(() =>
-      reply(200, [], (function* () {
-        yield 'a';
-        yield 'b';
-        yield 'c';
-      })()),
+      reply(
+        200,
+        [],
+        (function* () {
+          yield 'a';
+          yield 'b';
+          yield 'c';
+        })(),
+      ),
     );
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['transfer-encoding']).toBe('chunked');
@@ -115,7 +127,15 @@ describe('response framing', () => {
   });
 
   it('keeps repeated headers such as Set-Cookie', async () => {
-    const app: TsgiApplication = () => reply(200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']], ['ok']);
+    const app: TsgiApplication = () =>
+      reply(
+        200,
+        [
+          ['Set-Cookie', 'a=1'],
+          ['Set-Cookie', 'b=2'],
+        ],
+        ['ok'],
+      );
     const res = await request(toNodeListener(validator(app))).get('/');
     expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
   });
@@ -141,7 +161,7 @@ describe('response framing', () => {
     expect(parseResponse((await rawExchange(port, get('/599'))).text).statusLine).toMatch(/^HTTP\/1\.1 599 /);
   });
 
-  it('sends a synchronous application\'s response before the request listener returns', async () => {
+  it("sends a synchronous application's response before the request listener returns", async () => {
     let ended: boolean | undefined;
     const listener = toNodeListener(validator(() => reply(200, [], ['now'])));
     const port = await serveApp.listen(
@@ -156,11 +176,15 @@ describe('response framing', () => {
 
   it('streams close-delimited to an HTTP/1.0 client', async () => {
     const port = await serveApp(() =>
-      reply(200, [], (async function* () {
-        yield 'x';
-        await sleep(5);
-        yield 'y';
-      })()),
+      reply(
+        200,
+        [],
+        (async function* () {
+          yield 'x';
+          await sleep(5);
+          yield 'y';
+        })(),
+      ),
     );
     const { text, closedByServer } = await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n');
     const { statusLine, headers, body } = parseResponse(text);
@@ -172,11 +196,15 @@ describe('response framing', () => {
 
   it('uses the Content-Length the application declared for a streamed body', async () => {
     const port = await serveApp(() =>
-      reply(200, [['Content-Length', '6']], (async function* () {
-        yield 'abc';
-        await sleep(5);
-        yield 'def';
-      })()),
+      reply(
+        200,
+        [['Content-Length', '6']],
+        (async function* () {
+          yield 'abc';
+          await sleep(5);
+          yield 'def';
+        })(),
+      ),
     );
     const { headers, body } = parseResponse((await rawExchange(port, get('/'))).text);
     expect(headers['content-length']).toBe('6');
@@ -212,16 +240,20 @@ describe('body iterator return()', () => {
     const port = await serveApp(
       (env) => {
         signal = env['tsgi.signal'];
-        return reply(200, [], (async function* () {
-          try {
-            for (let i = 0; ; i++) {
-              yield `tick ${i}\n`;
-              await sleep(2);
+        return reply(
+          200,
+          [],
+          (async function* () {
+            try {
+              for (let i = 0; ; i++) {
+                yield `tick ${i}\n`;
+                await sleep(2);
+              }
+            } finally {
+              returned.resolve();
             }
-          } finally {
-            returned.resolve();
-          }
-        })());
+          })(),
+        );
       },
       { onFinished: (record) => finished.resolve(record) },
     );
@@ -291,14 +323,18 @@ describe('backpressure', () => {
     let response: http.ServerResponse | undefined;
     const listener = toNodeListener(
       validator(() =>
-        reply(200, [['Content-Type', 'application/octet-stream']], (async function* () {
-          for (let i = 0; i < total; i++) {
-            // What the process holds beyond what the kernel accepted: the binding's and Node's queues.
-            maxQueued = Math.max(maxQueued, response!.writableLength);
-            produced++;
-            yield chunk;
-          }
-        })()),
+        reply(
+          200,
+          [['Content-Type', 'application/octet-stream']],
+          (async function* () {
+            for (let i = 0; i < total; i++) {
+              // What the process holds beyond what the kernel accepted: the binding's and Node's queues.
+              maxQueued = Math.max(maxQueued, response!.writableLength);
+              produced++;
+              yield chunk;
+            }
+          })(),
+        ),
       ),
     );
     const port = await serveApp.listen(
@@ -308,18 +344,20 @@ describe('backpressure', () => {
       }),
     );
     const received = await new Promise<{ bytes: number; samples: number[] }>((resolve, reject) => {
-      http.get({ port, host: '127.0.0.1', path: '/' }, (res) => {
-        let bytes = 0;
-        const samples: number[] = [];
-        res.pause();
-        setTimeout(() => samples.push(produced), 200);
-        setTimeout(() => {
-          samples.push(produced);
-          res.on('data', (data: Buffer) => (bytes += data.length));
-          res.on('end', () => resolve({ bytes, samples }));
-          res.resume();
-        }, 300);
-      }).on('error', reject);
+      http
+        .get({ port, host: '127.0.0.1', path: '/' }, (res) => {
+          let bytes = 0;
+          const samples: number[] = [];
+          res.pause();
+          setTimeout(() => samples.push(produced), 200);
+          setTimeout(() => {
+            samples.push(produced);
+            res.on('data', (data: Buffer) => (bytes += data.length));
+            res.on('end', () => resolve({ bytes, samples }));
+            res.resume();
+          }, 300);
+        })
+        .on('error', reject);
     });
     expect(received.bytes).toBe(total * chunk.length);
     // While the reader is paused the producer waits: once the kernel's socket buffers are full
@@ -386,7 +424,12 @@ describe('errors', () => {
     const problem = problemOf(text);
     expect(problem.statusLine).toBe(`HTTP/1.1 413 ${http.STATUS_CODES[413]}`);
     expect(problem.type).toBe('application/problem+json');
-    expect(problem.body).toEqual({ type: 'about:blank', title: http.STATUS_CODES[413], status: 413, detail: 'The request body exceeds 10 bytes.' });
+    expect(problem.body).toEqual({
+      type: 'about:blank',
+      title: http.STATUS_CODES[413],
+      status: 413,
+      detail: 'The request body exceeds 10 bytes.',
+    });
     const record = await finished.promise;
     expect(record.status).toBe(413);
     expect(record.error).toBeInstanceOf(BodyTooLargeError);
@@ -417,14 +460,19 @@ describe('errors', () => {
   it('answers an HttpStatusError thrown by the body before its first chunk with that status, and calls return()', async () => {
     const returned = deferred();
     const port = await serveApp(() =>
-      reply(200, [['X-Lost', 'yes']], (async function* () {
-        try {
-          await sleep(1);
-          throw new HttpStatusError(409, 'Already taken.');
-        } finally {
-          returned.resolve();
-        }
-      })()),
+      reply(
+        200,
+        [['X-Lost', 'yes']],
+        // biome-ignore lint/correctness/useYield: a body that fails before its first chunk.
+        (async function* () {
+          try {
+            await sleep(1);
+            throw new HttpStatusError(409, 'Already taken.');
+          } finally {
+            returned.resolve();
+          }
+        })(),
+      ),
     );
     const { text } = await rawExchange(port, get('/'));
     const problem = problemOf(text);
@@ -454,15 +502,19 @@ describe('errors', () => {
     const finished = deferred<FinishedRecord>();
     const port = await serveApp(
       () =>
-        reply(200, [], (async function* () {
-          try {
-            yield 'partial';
-            await sleep(5);
-            throw new Error('stream broke');
-          } finally {
-            returned.resolve();
-          }
-        })()),
+        reply(
+          200,
+          [],
+          (async function* () {
+            try {
+              yield 'partial';
+              await sleep(5);
+              throw new Error('stream broke');
+            } finally {
+              returned.resolve();
+            }
+          })(),
+        ),
       { errors, onFinished: (record) => finished.resolve(record) },
     );
     const { text, closedByServer } = await rawExchange(port, get('/'));
@@ -491,11 +543,15 @@ describe('errors', () => {
     const errors = memoryErrors();
     const server = createServer(
       () =>
-        reply(200, [['Content-Length', '4']], (async function* () {
-          yield 'abc';
-          await sleep(5);
-          yield 'def';
-        })()),
+        reply(
+          200,
+          [['Content-Length', '4']],
+          (async function* () {
+            yield 'abc';
+            await sleep(5);
+            yield 'def';
+          })(),
+        ),
       { errors },
     );
     const port = await serveApp.listen(server);
@@ -510,11 +566,15 @@ describe('errors', () => {
     const errors = memoryErrors();
     const server = createServer(
       () =>
-        reply(200, [['Content-Length', '10']], (async function* () {
-          yield 'abc';
-          await sleep(5);
-          yield 'de';
-        })()),
+        reply(
+          200,
+          [['Content-Length', '10']],
+          (async function* () {
+            yield 'abc';
+            await sleep(5);
+            yield 'de';
+          })(),
+        ),
       { errors },
     );
     const port = await serveApp.listen(server);
@@ -542,16 +602,36 @@ describe('errors', () => {
 
   it.each([
     ['nothing', undefined, '§3.2 application must return a response object {status, headers, body}, got undefined'],
-    ['an array (a draft TSGI body)', ['hello'], '§3.2 application must return a response object {status, headers, body}, got an array (a body, not a response)'],
+    [
+      'an array (a draft TSGI body)',
+      ['hello'],
+      '§3.2 application must return a response object {status, headers, body}, got an array (a body, not a response)',
+    ],
     ['a string', 'hello', '§3.2 application must return a response object {status, headers, body}, got string'],
-    ['a status line instead of a code', { status: '200 OK', headers: [], body: [] }, '§3.2 status must be an integer such as 200, got "200 OK"'],
+    [
+      'a status line instead of a code',
+      { status: '200 OK', headers: [], body: [] },
+      '§3.2 status must be an integer such as 200, got "200 OK"',
+    ],
     ['an interim status', { status: 101, headers: [], body: [] }, '§3.2 status 101 is not a final status (200-599)'],
     ['a status past 599', { status: 600, headers: [], body: [] }, '§3.2 status 600 is not a final status (200-599)'],
     ['headers as an object', { status: 200, headers: { 'X-A': '1' }, body: [] }, '§3.3 headers must be an array of [name, value] pairs'],
-    ['a bare string body', { status: 200, headers: [], body: 'hello' }, '§3.2 application must return an Iterable or AsyncIterable of chunks, got string'],
+    [
+      'a bare string body',
+      { status: 200, headers: [], body: 'hello' },
+      '§3.2 application must return an Iterable or AsyncIterable of chunks, got string',
+    ],
     ['a chunk that is a number', { status: 200, headers: [], body: [42] }, '§3.2 body chunk must be a Uint8Array or a string, got number'],
-    ['a Content-Length on a 204', { status: 204, headers: [['Content-Length', '0']], body: [] }, '§3.7 a 204 response must not have a Content-Length'],
-    ['a known body that breaks its Content-Length', { status: 200, headers: [['Content-Length', '1']], body: ['ab'] }, '§3.7 Content-Length is 1 but the body has 2 bytes'],
+    [
+      'a Content-Length on a 204',
+      { status: 204, headers: [['Content-Length', '0']], body: [] },
+      '§3.7 a 204 response must not have a Content-Length',
+    ],
+    [
+      'a known body that breaks its Content-Length',
+      { status: 200, headers: [['Content-Length', '1']], body: ['ab'] },
+      '§3.7 Content-Length is 1 but the body has 2 bytes',
+    ],
     [
       'a response whose body getter throws',
       {
@@ -667,15 +747,19 @@ describe('onFinished', () => {
     expect(records).toHaveLength(1);
   });
 
-  it('reports a streamed body\'s bytes and 0 bytes for HEAD', async () => {
+  it("reports a streamed body's bytes and 0 bytes for HEAD", async () => {
     const records: FinishedRecord[] = [];
     const port = await serveApp(
       () =>
-        reply(200, [], (async function* () {
-          yield 'abc';
-          await sleep(2);
-          yield 'defg';
-        })()),
+        reply(
+          200,
+          [],
+          (async function* () {
+            yield 'abc';
+            await sleep(2);
+            yield 'defg';
+          })(),
+        ),
       { onFinished: (record) => records.push(record) },
     );
     await rawExchange(port, get('/'));

@@ -21,7 +21,11 @@ const specApp: TsgiApplication = (environ) => {
   const method = environ.REQUEST_METHOD;
   switch (path) {
     case '/hello': // §3.2: a synchronous app returns the response itself
-      return { status: 200, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: [`Hello from ${path} ${environ.QUERY_STRING}`] };
+      return {
+        status: 200,
+        headers: [['Content-Type', 'text/plain; charset=utf-8']],
+        body: [`Hello from ${path} ${environ.QUERY_STRING}`],
+      };
     case '/environ':
       return {
         status: 200,
@@ -47,14 +51,20 @@ const specApp: TsgiApplication = (environ) => {
         const text = Buffer.concat(parts).toString('utf8');
         return {
           status: 201,
-          headers: [['Content-Type', 'text/plain'], ['Location', '/echo/1']],
+          headers: [
+            ['Content-Type', 'text/plain'],
+            ['Location', '/echo/1'],
+          ],
           body: [`${environ.CONTENT_TYPE}|${environ.CONTENT_LENGTH}|${text}`],
         };
       })();
     case '/stream': // §3.5: a lazily produced body
       return {
         status: 200,
-        headers: [['Content-Type', 'text/event-stream'], ['Cache-Control', 'no-store']],
+        headers: [
+          ['Content-Type', 'text/event-stream'],
+          ['Cache-Control', 'no-store'],
+        ],
         body: (async function* () {
           for (let i = 0; i < 3; i++) {
             yield `data: ${i}\n\n`;
@@ -76,7 +86,14 @@ const specApp: TsgiApplication = (environ) => {
       return { status: 200, headers: [['Content-Type', 'text/csv']], body: out };
     }
     case '/cookies': // §3.3: names may repeat
-      return { status: 200, headers: [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']], body: [new TextEncoder().encode('bytes')] };
+      return {
+        status: 200,
+        headers: [
+          ['Set-Cookie', 'a=1'],
+          ['Set-Cookie', 'b=2'],
+        ],
+        body: [new TextEncoder().encode('bytes')],
+      };
     case '/empty':
       return { status: 204, headers: [], body: [] };
     case '/declared': // §3.7: a streamed body with a declared length

@@ -65,16 +65,22 @@ async function bodyFor(body: ResponseBody, env: Environ = environ()): Promise<Re
 
 const ok: TsgiApplication = () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: ['ok'] });
 /** An application that returns `response` as it is, however malformed. */
-const returning = (response: unknown): TsgiApplication => () => response as TsgiResponse;
-const replying = (status: unknown, headers: unknown, body: unknown = []): TsgiApplication =>
-  returning({ status, headers, body });
+const returning =
+  (response: unknown): TsgiApplication =>
+  () =>
+    response as TsgiResponse;
+const replying = (status: unknown, headers: unknown, body: unknown = []): TsgiApplication => returning({ status, headers, body });
 const streaming = (status: number, headers: Array<[string, string]>, ...chunks: unknown[]): TsgiApplication =>
-  replying(status, headers, (async function* () {
-    for (const chunk of chunks) {
-      await Promise.resolve();
-      yield chunk;
-    }
-  })());
+  replying(
+    status,
+    headers,
+    (async function* () {
+      for (const chunk of chunks) {
+        await Promise.resolve();
+        yield chunk;
+      }
+    })(),
+  );
 const readAll = async (env: Environ) => {
   for await (const _chunk of env['tsgi.input']) {
     // drain
@@ -92,36 +98,53 @@ const cases: Case[] = [
   ['§3.1 an application must be a function', () => validator('not an app' as unknown as TsgiApplication)],
   [
     '§4 lifespan must be an object whose startup and shutdown, when present, are functions',
-    () => validator(Object.assign(() => ({ status: 200, headers: [], body: [] }), { lifespan: { startup: 'soon' } }) as unknown as TsgiApplication),
+    () =>
+      validator(
+        Object.assign(() => ({ status: 200, headers: [], body: [] }), { lifespan: { startup: 'soon' } }) as unknown as TsgiApplication,
+      ),
   ],
-  ['§4 startup called twice', async () => {
-    const app = validator(ok);
-    await app.lifespan!.startup!();
-    await app.lifespan!.startup!();
-  }],
+  [
+    '§4 startup called twice',
+    async () => {
+      const app = validator(ok);
+      await app.lifespan!.startup!();
+      await app.lifespan!.startup!();
+    },
+  ],
   ['§4 shutdown called before startup', () => validator(ok).lifespan!.shutdown!()],
-  ['§4 shutdown called twice', async () => {
-    const app = validator(ok);
-    await app.lifespan!.startup!();
-    await app.lifespan!.shutdown!();
-    await app.lifespan!.shutdown!();
-  }],
-  ['§4 the server called the application after shutdown', async () => {
-    const app = validator(ok);
-    await app.lifespan!.startup!();
-    await app.lifespan!.shutdown!();
-    await serveOnce(app);
-  }],
+  [
+    '§4 shutdown called twice',
+    async () => {
+      const app = validator(ok);
+      await app.lifespan!.startup!();
+      await app.lifespan!.shutdown!();
+      await app.lifespan!.shutdown!();
+    },
+  ],
+  [
+    '§4 the server called the application after shutdown',
+    async () => {
+      const app = validator(ok);
+      await app.lifespan!.startup!();
+      await app.lifespan!.shutdown!();
+      await serveOnce(app);
+    },
+  ],
 
   // §2: the environ the server builds
   ['§2.1 environ must be an object', () => serveOnce(validator(ok), null as unknown as Environ)],
   ['§2.1 environ must be a plain object', () => serveOnce(validator(ok), Object.assign(new Map(), environ()) as unknown as Environ)],
-  ['§2.1 PATH_INFO must be an own, enumerable property of the environ', () =>
-    serveOnce(validator(ok), Object.defineProperty(environ(), 'PATH_INFO', { value: '/', enumerable: false }))],
+  [
+    '§2.1 PATH_INFO must be an own, enumerable property of the environ',
+    () => serveOnce(validator(ok), Object.defineProperty(environ(), 'PATH_INFO', { value: '/', enumerable: false })),
+  ],
   ['§2.4 extension key "route" must contain a dot', () => serveOnce(validator(ok), environ({ route: '/x' }))],
   ['§2.2 REQUEST_METHOD must be a non-empty token', () => serveOnce(validator(ok), environ({ REQUEST_METHOD: 'GE T' }))],
   ['§2.2 REMOTE_ADDR must be a string', () => serveOnce(validator(ok), environ({ REMOTE_ADDR: undefined }))],
-  ['§2.2 SCRIPT_NAME must be empty or start with "/" and not end with "/"', () => serveOnce(validator(ok), environ({ SCRIPT_NAME: '/app/' }))],
+  [
+    '§2.2 SCRIPT_NAME must be empty or start with "/" and not end with "/"',
+    () => serveOnce(validator(ok), environ({ SCRIPT_NAME: '/app/' })),
+  ],
   ['§2.2 PATH_INFO must be empty or start with "/"', () => serveOnce(validator(ok), environ({ PATH_INFO: 'relative' }))],
   ['§2.2 QUERY_STRING must not include the "?"', () => serveOnce(validator(ok), environ({ QUERY_STRING: '?a=1' }))],
   ['§2.2 SERVER_PROTOCOL must look like "HTTP/1.1"', () => serveOnce(validator(ok), environ({ SERVER_PROTOCOL: 'http1' }))],
@@ -138,35 +161,61 @@ const cases: Case[] = [
   ['§2.3 tsgi.signal must be an AbortSignal', () => serveOnce(validator(ok), environ({ 'tsgi.signal': new AbortController() }))],
 
   // §2.5: what the server yields from tsgi.input
-  ['§2.5 next() on tsgi.input must return a Promise', () =>
-    serveOnce(validator(readingApp), environ({ 'tsgi.input': { [Symbol.asyncIterator]: () => ({ next: () => ({ done: true }) }) } }))],
-  ['§2.5 tsgi.input must yield Uint8Array chunks', () =>
-    serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '3', 'tsgi.input': input(['abc']) }))],
-  ['§2.5 tsgi.input yielded more than CONTENT_LENGTH (2) bytes', () =>
-    serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '2', 'tsgi.input': input([new Uint8Array(3)]) }))],
-  ['§2.5 tsgi.input ended after 1 of CONTENT_LENGTH 3 bytes without an error', () =>
-    serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '3', 'tsgi.input': input([new Uint8Array(1)]) }))],
+  [
+    '§2.5 next() on tsgi.input must return a Promise',
+    () => serveOnce(validator(readingApp), environ({ 'tsgi.input': { [Symbol.asyncIterator]: () => ({ next: () => ({ done: true }) }) } })),
+  ],
+  [
+    '§2.5 tsgi.input must yield Uint8Array chunks',
+    () => serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '3', 'tsgi.input': input(['abc']) })),
+  ],
+  [
+    '§2.5 tsgi.input yielded more than CONTENT_LENGTH (2) bytes',
+    () => serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '2', 'tsgi.input': input([new Uint8Array(3)]) })),
+  ],
+  [
+    '§2.5 tsgi.input ended after 1 of CONTENT_LENGTH 3 bytes without an error',
+    () => serveOnce(validator(readingApp), environ({ CONTENT_LENGTH: '3', 'tsgi.input': input([new Uint8Array(1)]) })),
+  ],
 
-  ['§2.5 the application called next() on tsgi.input before the previous call settled', () =>
-    serveOnce(validator(async (env) => {
-      const iterator = env['tsgi.input'][Symbol.asyncIterator]();
-      await Promise.all([iterator.next(), iterator.next()]);
-      return { status: 200, headers: [], body: [] };
-    }), environ({ CONTENT_LENGTH: '2', 'tsgi.input': input([new Uint8Array(1), new Uint8Array(1)]) }))],
+  [
+    '§2.5 the application called next() on tsgi.input before the previous call settled',
+    () =>
+      serveOnce(
+        validator(async (env) => {
+          const iterator = env['tsgi.input'][Symbol.asyncIterator]();
+          await Promise.all([iterator.next(), iterator.next()]);
+          return { status: 200, headers: [], body: [] };
+        }),
+        environ({ CONTENT_LENGTH: '2', 'tsgi.input': input([new Uint8Array(1), new Uint8Array(1)]) }),
+      ),
+  ],
 
   // §2.3: what the application writes to tsgi.errors
-  ['§2.3 tsgi.errors.write takes a string', () =>
-    serveOnce(validator((env) => {
-      env['tsgi.errors'].write({ not: 'a string' } as unknown as string);
-      return { status: 200, headers: [], body: [] };
-    }))],
+  [
+    '§2.3 tsgi.errors.write takes a string',
+    () =>
+      serveOnce(
+        validator((env) => {
+          env['tsgi.errors'].write({ not: 'a string' } as unknown as string);
+          return { status: 200, headers: [], body: [] };
+        }),
+      ),
+  ],
 
   // §3.2: the response object
-  ['§3.2 application must return a response object {status, headers, body}, got undefined', () => serveOnce(validator(returning(undefined)))],
-  ['§3.2 application must return a response object {status, headers, body}, got null', () =>
-    serveOnce(validator(async () => null as unknown as TsgiResponse))],
-  ['§3.2 application must return a response object {status, headers, body}, got an array (a body, not a response)', () =>
-    serveOnce(validator(returning(['hello'])))],
+  [
+    '§3.2 application must return a response object {status, headers, body}, got undefined',
+    () => serveOnce(validator(returning(undefined))),
+  ],
+  [
+    '§3.2 application must return a response object {status, headers, body}, got null',
+    () => serveOnce(validator(async () => null as unknown as TsgiResponse)),
+  ],
+  [
+    '§3.2 application must return a response object {status, headers, body}, got an array (a body, not a response)',
+    () => serveOnce(validator(returning(['hello']))),
+  ],
   ['§3.2 application must return a response object {status, headers, body}, got string', () => serveOnce(validator(returning('200 OK')))],
 
   // §3.2: status
@@ -189,64 +238,115 @@ const cases: Case[] = [
   ['§3.3 value of header "X-Evil" contains CR, LF', () => serveOnce(validator(replying(200, [['X-Evil', 'a\r\nSet-Cookie: admin=1']])))],
   ['§3.3 value of header "X-Evil" contains CR, LF', () => serveOnce(validator(replying(200, [['X-Evil', 'a\nb']])))],
   ['§3.3 hop-by-hop header "Connection" is reserved to the server', () => serveOnce(validator(replying(200, [['Connection', 'close']])))],
-  ['§3.3 hop-by-hop header "Transfer-Encoding" is reserved to the server', () =>
-    serveOnce(validator(replying(200, [['Transfer-Encoding', 'chunked']])))],
-  ['§3.3 hop-by-hop header "keep-alive" is reserved to the server', () => serveOnce(validator(replying(200, [['keep-alive', 'timeout=5']])))],
+  [
+    '§3.3 hop-by-hop header "Transfer-Encoding" is reserved to the server',
+    () => serveOnce(validator(replying(200, [['Transfer-Encoding', 'chunked']]))),
+  ],
+  [
+    '§3.3 hop-by-hop header "keep-alive" is reserved to the server',
+    () => serveOnce(validator(replying(200, [['keep-alive', 'timeout=5']]))),
+  ],
   ['§3.3 Content-Length "1e3" is not a non-negative integer', () => serveOnce(validator(replying(200, [['Content-Length', '1e3']])))],
-  ['§3.3 Content-Length given twice with different values', () =>
-    serveOnce(validator(replying(200, [['Content-Length', '1'], ['content-length', '2']], ['x'])))],
+  [
+    '§3.3 Content-Length given twice with different values',
+    () =>
+      serveOnce(
+        validator(
+          replying(
+            200,
+            [
+              ['Content-Length', '1'],
+              ['content-length', '2'],
+            ],
+            ['x'],
+          ),
+        ),
+      ),
+  ],
 
   // §3.2: the body
-  ['§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array', () =>
-    serveOnce(validator(replying(200, [], 'hello')))],
-  ['§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array', () =>
-    serveOnce(validator(replying(200, [], new TextEncoder().encode('hello'))))],
-  ['§3.2 body must be an Iterable or AsyncIterable of chunks, got Object', () => serveOnce(validator(replying(200, [], { chunks: ['x'] })))],
-  ['§3.2 body must be an Iterable or AsyncIterable of chunks, got undefined', () => serveOnce(validator(returning({ status: 200, headers: [] })))],
+  [
+    '§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array',
+    () => serveOnce(validator(replying(200, [], 'hello'))),
+  ],
+  [
+    '§3.2 body must be an Iterable or AsyncIterable of chunks, not a single string or Uint8Array',
+    () => serveOnce(validator(replying(200, [], new TextEncoder().encode('hello')))),
+  ],
+  [
+    '§3.2 body must be an Iterable or AsyncIterable of chunks, got Object',
+    () => serveOnce(validator(replying(200, [], { chunks: ['x'] }))),
+  ],
+  [
+    '§3.2 body must be an Iterable or AsyncIterable of chunks, got undefined',
+    () => serveOnce(validator(returning({ status: 200, headers: [] }))),
+  ],
   ['§3.2 body must be an Iterable or AsyncIterable of chunks, got number', () => serveOnce(validator(replying(200, [], 42)))],
   ['§3.2 body chunks must be Uint8Array or string, got number', () => serveOnce(validator(replying(200, [], [42])))],
   ['§3.2 body chunks must be Uint8Array or string, got an array', () => serveOnce(validator(replying(200, [], [['nested']])))],
   ['§3.2 body chunks must be Uint8Array or string, got Object', () => serveOnce(validator(streaming(200, [], 'fine', { not: 'a chunk' })))],
-  ['§3.2 body chunks must be Uint8Array or string, got Promise', () =>
-    serveOnce(validator(replying(200, [], new Set([Promise.resolve('x')]))))],
+  [
+    '§3.2 body chunks must be Uint8Array or string, got Promise',
+    () => serveOnce(validator(replying(200, [], new Set([Promise.resolve('x')])))),
+  ],
 
   // §3.7: framing
   ['§3.7 a 204 response must not have a body', () => serveOnce(validator(replying(204, [], ['x'])))],
   ['§3.7 a 304 response must not have a body', () => serveOnce(validator(streaming(304, [], 'x')))],
   ['§3.7 a 204 response must not have a Content-Length', () => serveOnce(validator(replying(204, [['Content-Length', '0']])))],
   ['§3.7 body is longer than its Content-Length of 1 bytes', () => serveOnce(validator(replying(200, [['Content-Length', '1']], ['xy'])))],
-  ['§3.7 body is longer than its Content-Length of 3 bytes', () => serveOnce(validator(streaming(200, [['Content-Length', '3']], 'ab', 'cd')))],
+  [
+    '§3.7 body is longer than its Content-Length of 3 bytes',
+    () => serveOnce(validator(streaming(200, [['Content-Length', '3']], 'ab', 'cd'))),
+  ],
   ['§3.7 body ended after 1 of its Content-Length of 2 bytes', () => serveOnce(validator(replying(200, [['Content-Length', '2']], ['x'])))],
-  ['§3.7 body ended after 2 of its Content-Length of 5 bytes', () => serveOnce(validator(streaming(200, [['Content-Length', '5']], 'a', 'b')))],
+  [
+    '§3.7 body ended after 2 of its Content-Length of 5 bytes',
+    () => serveOnce(validator(streaming(200, [['Content-Length', '5']], 'a', 'b'))),
+  ],
   ['§3.7 body ended after 0 of its Content-Length of 5 bytes', () => serveOnce(validator(replying(200, [['Content-Length', '5']], [])))],
-  ['§3.7 body ended after 0 of its Content-Length of 5 bytes', () =>
-    serveOnce(validator(async () => ({ status: 200, headers: [['Content-Length', '5']], body: [] })))],
+  [
+    '§3.7 body ended after 0 of its Content-Length of 5 bytes',
+    () => serveOnce(validator(async () => ({ status: 200, headers: [['Content-Length', '5']], body: [] }))),
+  ],
 
   // §3.4: how the server iterates and closes the body
-  ['§3.4 the server must iterate the body only once', async () => {
-    const body = (await bodyFor(new Set(['x']))) as Iterable<Chunk>;
-    body[Symbol.iterator]();
-    body[Symbol.iterator]();
-  }],
-  ['§3.4 the server called next() after return()', async () => {
-    const iterator = ((await bodyFor(new Set(['x']))) as Iterable<Chunk>)[Symbol.iterator]();
-    iterator.return!();
-    iterator.next();
-  }],
-  ['§3.4 the server called next() before the previous call settled', async () => {
-    const slow = (async function* () {
-      await new Promise((r) => setTimeout(r, 5));
-      yield 'x';
-    })();
-    const iterator = ((await bodyFor(slow)) as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
-    void iterator.next();
-    await iterator.next();
-  }],
-  ['§3.4 the server called return() twice', async () => {
-    const iterator = ((await bodyFor(new Set(['x']))) as Iterable<Chunk>)[Symbol.iterator]();
-    iterator.return!();
-    iterator.return!();
-  }],
+  [
+    '§3.4 the server must iterate the body only once',
+    async () => {
+      const body = (await bodyFor(new Set(['x']))) as Iterable<Chunk>;
+      body[Symbol.iterator]();
+      body[Symbol.iterator]();
+    },
+  ],
+  [
+    '§3.4 the server called next() after return()',
+    async () => {
+      const iterator = ((await bodyFor(new Set(['x']))) as Iterable<Chunk>)[Symbol.iterator]();
+      iterator.return!();
+      iterator.next();
+    },
+  ],
+  [
+    '§3.4 the server called next() before the previous call settled',
+    async () => {
+      const slow = (async function* () {
+        await new Promise((r) => setTimeout(r, 5));
+        yield 'x';
+      })();
+      const iterator = ((await bodyFor(slow)) as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
+      void iterator.next();
+      await iterator.next();
+    },
+  ],
+  [
+    '§3.4 the server called return() twice',
+    async () => {
+      const iterator = ((await bodyFor(new Set(['x']))) as Iterable<Chunk>)[Symbol.iterator]();
+      iterator.return!();
+      iterator.return!();
+    },
+  ],
 ];
 
 describe('validator', () => {
@@ -342,15 +442,33 @@ describe('validator', () => {
   it.each([
     ['HEAD with the Content-Length a GET would have and no body', 'HEAD', 200, [['Content-Length', '5']], []],
     ['HEAD with the whole body', 'HEAD', 200, [['Content-Length', '5']], ['hello']],
-    ['304 with the Content-Length of the 200 and no body', 'GET', 304, [['Content-Length', '5'], ['ETag', '"v1"']], []],
+    [
+      '304 with the Content-Length of the 200 and no body',
+      'GET',
+      304,
+      [
+        ['Content-Length', '5'],
+        ['ETag', '"v1"'],
+      ],
+      [],
+    ],
     ['204 with no body and no Content-Length', 'GET', 204, [], ['']],
     ['every status from 200 to 599', 'GET', 599, [], []],
-    ['repeated headers and an equal repeated Content-Length', 'GET', 200, [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Content-Length', '2'], ['content-length', '2']], ['ok']],
+    [
+      'repeated headers and an equal repeated Content-Length',
+      'GET',
+      200,
+      [
+        ['Set-Cookie', 'a=1'],
+        ['Set-Cookie', 'b=2'],
+        ['Content-Length', '2'],
+        ['content-length', '2'],
+      ],
+      ['ok'],
+    ],
     ['tab and obs-text in a header value', 'GET', 200, [['X-Text', 'a\tb \u00e9']], []],
   ] as const)('accepts %s', async (_label, method, status, headers, body) => {
-    await expect(
-      serveOnce(validator(replying(status, headers, body)), environ({ REQUEST_METHOD: method })),
-    ).resolves.toBeUndefined();
+    await expect(serveOnce(validator(replying(status, headers, body)), environ({ REQUEST_METHOD: method }))).resolves.toBeUndefined();
   });
 
   it('passes an HttpStatusError from the application through unchanged', async () => {
@@ -362,7 +480,7 @@ describe('validator', () => {
     await expect(validator(async () => Promise.reject(error))(environ())).rejects.toBe(error);
   });
 
-  it('runs the application\'s own lifespan hooks, in order', async () => {
+  it("runs the application's own lifespan hooks, in order", async () => {
     const events: string[] = [];
     const app: TsgiApplication = () => ({ status: 200, headers: [], body: [] });
     app.lifespan = { startup: () => void events.push('startup'), shutdown: async () => void events.push('shutdown') };

@@ -20,7 +20,16 @@ import { SharedCounters } from './shared-counters.js';
 import type { SettingValue, Settings } from './settings.js';
 import { ArbiterMetrics } from './telemetry/metrics-endpoint.js';
 import { errorLogFormat } from './telemetry/logger.js';
-import { bindHandle, boundPort, chmodUnixSocket, clearStaleUnixSocket, describeBind, parseBind, removeUnixSocket, type SocketHandle } from './sockets.js';
+import {
+  bindHandle,
+  boundPort,
+  chmodUnixSocket,
+  clearStaleUnixSocket,
+  describeBind,
+  parseBind,
+  removeUnixSocket,
+  type SocketHandle,
+} from './sockets.js';
 
 type Purpose = 'initial' | 'replace' | 'reload';
 
@@ -136,7 +145,8 @@ export class Arbiter {
       return this.done;
     }
     if (this.settings.metricsBind !== undefined) {
-      const workers = () => [...this.slots.values()].map((slot) => ({ id: slot.id, state: slot.state, send: (m: ArbiterMessage) => slot.worker.send(m) }));
+      const workers = () =>
+        [...this.slots.values()].map((slot) => ({ id: slot.id, state: slot.state, send: (m: ArbiterMessage) => slot.worker.send(m) }));
       this.metrics = new ArbiterMetrics(this.settings.metricsBind, this.log, workers);
       try {
         this.log.info(`Metrics at: ${await this.metrics.start()}`);
@@ -220,9 +230,22 @@ export class Arbiter {
     ready.catch(() => {});
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const slot: Slot = {
-      id, generation: this.generation, purpose, worker, pid: worker.pid ?? 0, socketsSent: false,
-      state: 'booting', retiring: false, lastBeat: Date.now(), spawnedAt: Date.now(), stopDeadline: 0,
-      ready, exited, markReady, markFailed, markExited,
+      id,
+      generation: this.generation,
+      purpose,
+      worker,
+      pid: worker.pid ?? 0,
+      socketsSent: false,
+      state: 'booting',
+      retiring: false,
+      lastBeat: Date.now(),
+      spawnedAt: Date.now(),
+      stopDeadline: 0,
+      ready,
+      exited,
+      markReady,
+      markFailed,
+      markExited,
     };
     this.slots.set(id, slot);
     this.metrics?.workerStarted(purpose);
@@ -270,8 +293,15 @@ export class Arbiter {
   private async onExit(slot: Slot, code: number | null, signal: string | null): Promise<void> {
     if (!this.slots.delete(slot.id)) return;
     const reason: WorkerExitInfo['reason'] =
-      slot.killedFor === 'timeout' ? 'timeout' : slot.killedFor === 'boot-timeout' ? 'boot-failed'
-        : slot.state === 'stopping' ? 'stopped' : slot.state === 'booting' ? 'boot-failed' : 'crashed';
+      slot.killedFor === 'timeout'
+        ? 'timeout'
+        : slot.killedFor === 'boot-timeout'
+          ? 'boot-failed'
+          : slot.state === 'stopping'
+            ? 'stopped'
+            : slot.state === 'booting'
+              ? 'boot-failed'
+              : 'crashed';
     this.metrics?.workerExited(slot.id, reason);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     if (reason === 'stopped') this.log.info(`Worker (pid:${slot.pid}) ${how}`);
@@ -282,9 +312,13 @@ export class Arbiter {
     if (!this.stopping && reason === 'boot-failed' && slot.purpose !== 'reload') {
       const fatal = slot.failure?.code ?? (++this.bootDeaths >= MAX_BOOT_DEATHS ? ExitCode.WORKER_BOOT : undefined);
       if (fatal !== undefined) {
-        const what = !slot.failure ? `${MAX_BOOT_DEATHS} workers in a row died before serving`
-          : fatal === ExitCode.APP_LOAD ? 'App failed to load'
-          : fatal === ExitCode.WORKER_BOOT ? 'Worker failed to boot' : 'Worker could not start';
+        const what = !slot.failure
+          ? `${MAX_BOOT_DEATHS} workers in a row died before serving`
+          : fatal === ExitCode.APP_LOAD
+            ? 'App failed to load'
+            : fatal === ExitCode.WORKER_BOOT
+              ? 'Worker failed to boot'
+              : 'Worker could not start';
         this.log.critical(`${what}; shutting down (exit ${fatal})`);
         void this.shutdown(false, fatal);
       }

@@ -150,7 +150,11 @@ async function routes(argv: string[]): Promise<number> {
   const rows = app.routeTable().map((r) => [r.methods.join(','), r.path, r.name]);
   const header = ['Methods', 'Path', 'Name'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
   return ExitCode.OK;
 }
@@ -185,8 +189,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof AppLoadError) return fail(error.message, ExitCode.APP_LOAD);
     if (
-      error instanceof UsageError || error instanceof SettingError || error instanceof ConfigError ||
-      error instanceof AccessLogFormatError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof UsageError ||
+      error instanceof SettingError ||
+      error instanceof ConfigError ||
+      error instanceof AccessLogFormatError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       return fail((error as Error).message);
     }

@@ -151,9 +151,7 @@ export function settingsFromConfig(config: ServerConfig, file: string): Partial<
     if (!spec) throw new SettingError(`${file}: unknown setting ${JSON.stringify(key)}`);
     if (key === 'config') throw new SettingError(`${file}: "config" cannot be set from a config file`);
     const source = `${file}: ${key}`;
-    const typed = typeof value === 'string' && spec.type !== 'string' && spec.type !== 'choice'
-      ? parseValue(spec, value, source)
-      : value;
+    const typed = typeof value === 'string' && spec.type !== 'string' && spec.type !== 'choice' ? parseValue(spec, value, source) : value;
     out[key as keyof Settings] = validateValue(spec, typed, source);
   }
   return out;
@@ -220,13 +218,9 @@ export async function resolveConfig(
 ): Promise<ResolvedConfig> {
   const file = configPath(flags, env);
   const config = file ? await loadConfigFile(file, fresh) : {};
-  const settings = Object.assign(
-    defaultSettings(),
-    file ? settingsFromConfig(config, file) : {},
-    settingsFromEnv(env),
-    flags,
-    { config: file },
-  ) as Settings;
+  const settings = Object.assign(defaultSettings(), file ? settingsFromConfig(config, file) : {}, settingsFromEnv(env), flags, {
+    config: file,
+  }) as Settings;
   checkSettings(settings);
   return { settings, config };
 }

@@ -8,7 +8,13 @@ export { dispatcher, type Mounts } from './middleware/dispatcher.js';
 export { staticFiles, CONTENT_TYPES, type StaticOptions } from './middleware/static.js';
 export { compression, negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './middleware/compression.js';
 export { bodyLimit } from './limits.js';
-export { workerSharedStore, CounterTable, type WorkerSharedStore, type WorkerSharedStoreOptions, type SharedHit } from './shared-counters.js';
+export {
+  workerSharedStore,
+  CounterTable,
+  type WorkerSharedStore,
+  type WorkerSharedStoreOptions,
+  type SharedHit,
+} from './shared-counters.js';
 export {
   defineConfig,
   type ServerConfig,

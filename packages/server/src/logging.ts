@@ -110,15 +110,33 @@ export class ErrorLog {
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (LEVEL_RANK[level] < this.threshold) return;
     if (this.format === 'json') {
-      const record = { level: PINO_LEVEL[level], time: new Date().toISOString(), pid: process.pid, hostname: HOSTNAME, name: 'carafe', ...fields, msg: message };
+      const record = {
+        level: PINO_LEVEL[level],
+        time: new Date().toISOString(),
+        pid: process.pid,
+        hostname: HOSTNAME,
+        name: 'carafe',
+        ...fields,
+        msg: message,
+      };
       this.file.write(`${JSON.stringify(record)}\n`);
     } else this.file.write(`[${errorLogTime(new Date())}] [${process.pid}] [${level.toUpperCase()}] ${message}\n`);
   }
-  debug(message: string): void { this.log('debug', message); }
-  info(message: string): void { this.log('info', message); }
-  warning(message: string): void { this.log('warning', message); }
-  error(message: string): void { this.log('error', message); }
-  critical(message: string): void { this.log('critical', message); }
+  debug(message: string): void {
+    this.log('debug', message);
+  }
+  info(message: string): void {
+    this.log('info', message);
+  }
+  warning(message: string): void {
+    this.log('warning', message);
+  }
+  error(message: string): void {
+    this.log('error', message);
+  }
+  critical(message: string): void {
+    this.log('critical', message);
+  }
 
   /**
    * An `ErrorStream` for `tsgi.errors`: what the app writes there lands in this log (in JSON, one
@@ -166,13 +184,17 @@ function clfTime(ms: number): string {
   return clfText;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point (log-line forgery).
 const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
 /** Escapes quotes, backslashes and control characters so a client cannot forge log lines. */
 function clean(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
   const text = String(value);
   if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/["\\\x00-\x1f\x7f]/g, (c) => (c === '"' ? '\\"' : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: as above, each control character is escaped.
+  return text.replace(/["\\\x00-\x1f\x7f]/g, (c) =>
+    c === '"' ? '\\"' : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 function basicAuthUser(header: unknown): string | undefined {

@@ -6,10 +6,7 @@ import { resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { SettingError } from './settings.js';
 
-export type BindAddress =
-  | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'unix'; path: string }
-  | { kind: 'fd'; fd: number };
+export type BindAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string } | { kind: 'fd'; fd: number };
 
 const DEFAULT_PORT = 8000;
 
@@ -73,7 +70,13 @@ export interface SocketHandle {
   getsockname?(out: Record<string, unknown>): number;
 }
 
-type CreateServerHandle = (address: string | null, port: number | null, addressType: number | null, fd?: number, flags?: number) => SocketHandle | number;
+type CreateServerHandle = (
+  address: string | null,
+  port: number | null,
+  addressType: number | null,
+  fd?: number,
+  flags?: number,
+) => SocketHandle | number;
 
 /**
  * `net._createServerHandle`: undocumented, and the one Node internal the server relies on. It is
@@ -163,7 +166,7 @@ function socketAnswers(path: string): Promise<boolean> {
  * one that still answers, or a path that is not a socket, is an error.
  */
 export async function clearStaleUnixSocket(path: string): Promise<void> {
-  let stat;
+  let stat: ReturnType<typeof lstatSync>;
   try {
     stat = lstatSync(path);
   } catch {

@@ -42,7 +42,13 @@ export function heartbeatInterval(timeoutSeconds: number): number {
 }
 
 /** The app as the worker serves it: proxy fix, body limit, preRequest, the config's middleware, the app. */
-export function composeApp(app: TsgiApplication, settings: Settings, config: ServerConfig, log: ErrorLog, observe?: TsgiMiddleware): TsgiApplication {
+export function composeApp(
+  app: TsgiApplication,
+  settings: Settings,
+  config: ServerConfig,
+  log: ErrorLog,
+  observe?: TsgiMiddleware,
+): TsgiApplication {
   let composed = (config.middleware ?? []).reduceRight((inner, middleware) => middleware(inner), app);
   const preRequest = config.preRequest;
   if (preRequest) {
@@ -293,7 +299,10 @@ class Worker {
   /** This worker's cumulative request metrics, to the arbiter (`seq` 0: not asked for). */
   private sendMetrics(seq: number, then?: () => void): void {
     const metrics = this.observation?.metrics;
-    if (metrics === undefined || this.settings.metricsBind === undefined) return then?.();
+    if (metrics === undefined || this.settings.metricsBind === undefined) {
+      then?.();
+      return;
+    }
     this.send({ t: 'metrics', seq, snapshot: metrics.snapshot() }, then);
   }
 

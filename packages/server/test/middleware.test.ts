@@ -47,11 +47,14 @@ async function serveWith(middleware: TsgiMiddleware, app: TsgiApplication) {
   /** One request; `chunks` are sent as a chunked body, one write each. */
   return (path: string, options: { method?: string; headers?: Record<string, string>; chunks?: string[] } = {}) =>
     new Promise<Raw>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
       req.on('error', reject);
       for (const chunk of options.chunks ?? []) req.write(chunk);
       req.end();
@@ -61,7 +64,11 @@ async function serveWith(middleware: TsgiMiddleware, app: TsgiApplication) {
 /** A whole response with a JSON body. */
 function jsonResponse(status: number, value: unknown, extra: HeaderList = []): TsgiResponse {
   const body = JSON.stringify(value);
-  return { status, headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))], ...extra], body: [body] };
+  return {
+    status,
+    headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))], ...extra],
+    body: [body],
+  };
 }
 
 /** An app answering with the parts of the environ the middleware may change. */
@@ -84,9 +91,19 @@ describe('proxyFix', () => {
   it('applies X-Forwarded-For/-Proto/-Host from a trusted peer, skipping trusted hops', async () => {
     const get = await serveWith(proxyFix({ trusted: ['127.0.0.1', '10.0.0.0/8'] }), environApp);
     const raw = await get('/', {
-      headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.5, 10.1.2.3', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'example.org:8443' },
+      headers: {
+        'X-Forwarded-For': '198.51.100.7, 203.0.113.5, 10.1.2.3',
+        'X-Forwarded-Proto': 'https',
+        'X-Forwarded-Host': 'example.org:8443',
+      },
     });
-    expect(json(raw)).toMatchObject({ REMOTE_ADDR: '203.0.113.5', scheme: 'https', HTTP_HOST: 'example.org:8443', SERVER_NAME: 'example.org', SERVER_PORT: '8443' });
+    expect(json(raw)).toMatchObject({
+      REMOTE_ADDR: '203.0.113.5',
+      scheme: 'https',
+      HTTP_HOST: 'example.org:8443',
+      SERVER_NAME: 'example.org',
+      SERVER_PORT: '8443',
+    });
   });
 
   it('prefers RFC 7239 Forwarded', async () => {
@@ -108,7 +125,9 @@ describe('proxyFix', () => {
 
   it('ignores forwarding headers from an untrusted peer', async () => {
     const get = await serveWith(proxyFix({ trusted: ['10.0.0.1'] }), environApp);
-    const raw = await get('/', { headers: { 'X-Forwarded-For': '198.51.100.1', 'X-Forwarded-Proto': 'https', Forwarded: 'for=192.0.2.1' } });
+    const raw = await get('/', {
+      headers: { 'X-Forwarded-For': '198.51.100.1', 'X-Forwarded-Proto': 'https', Forwarded: 'for=192.0.2.1' },
+    });
     expect(json(raw)).toMatchObject({ REMOTE_ADDR: '127.0.0.1', scheme: 'http' });
   });
 });
@@ -185,8 +204,10 @@ describe('requestId', () => {
 
 describe('dispatcher', () => {
   it('mounts apps under prefixes, setting SCRIPT_NAME and PATH_INFO; the rest goes to the wrapped app', async () => {
-    const tag = (name: string): TsgiApplication => (environ) =>
-      jsonResponse(200, { app: name, SCRIPT_NAME: environ.SCRIPT_NAME, PATH_INFO: environ.PATH_INFO });
+    const tag =
+      (name: string): TsgiApplication =>
+      (environ) =>
+        jsonResponse(200, { app: name, SCRIPT_NAME: environ.SCRIPT_NAME, PATH_INFO: environ.PATH_INFO });
     const get = await serveWith(dispatcher({ '/api': validator(tag('api')), '/api/v2': validator(tag('v2')) }), tag('site'));
     expect(json(await get('/api/users/7'))).toEqual({ app: 'api', SCRIPT_NAME: '/api', PATH_INFO: '/users/7' });
     expect(json(await get('/api'))).toEqual({ app: 'api', SCRIPT_NAME: '/api', PATH_INFO: '' });
@@ -197,7 +218,9 @@ describe('dispatcher', () => {
   it('runs every mounted app’s lifespan', async () => {
     const events: string[] = [];
     const withLife = (name: string): TsgiApplication =>
-      Object.assign(environApp.bind(null), { lifespan: { startup: () => void events.push(`${name} up`), shutdown: () => void events.push(`${name} down`) } });
+      Object.assign(environApp.bind(null), {
+        lifespan: { startup: () => void events.push(`${name} up`), shutdown: () => void events.push(`${name} down`) },
+      });
     const app = dispatcher({ '/a': withLife('a') })(withLife('site'));
     await startup(app);
     await shutdown(app);
@@ -253,7 +276,11 @@ describe('staticFiles', () => {
 
   it('refuses paths that escape the root with 404', async () => {
     const get = await serveWith(files, fallback);
-    for (const path of ['/static/%2e%2e/carafe-static-secret.txt', '/static/..%2fcarafe-static-secret.txt', '/static/docs/%2e%2e/%2e%2e/x']) {
+    for (const path of [
+      '/static/%2e%2e/carafe-static-secret.txt',
+      '/static/..%2fcarafe-static-secret.txt',
+      '/static/docs/%2e%2e/%2e%2e/x',
+    ]) {
       const raw = await get(path);
       expect(raw.status, path).toBe(404);
       expect(raw.headers['content-type']).toBe('application/problem+json');
@@ -263,11 +290,13 @@ describe('staticFiles', () => {
 
 describe('compression', () => {
   const text = 'All work and no play makes Jack a dull boy. '.repeat(200);
-  const textApp = (headers: HeaderList = []): TsgiApplication => () => ({
-    status: 200,
-    headers: [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(text.length)], ...headers],
-    body: [text],
-  });
+  const textApp =
+    (headers: HeaderList = []): TsgiApplication =>
+    () => ({
+      status: 200,
+      headers: [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(text.length)], ...headers],
+      body: [text],
+    });
 
   it('negotiates by q-value, with the server order breaking ties', () => {
     expect(negotiateEncoding('gzip, br', ['br', 'gzip'])).toBe('br');
@@ -301,8 +330,12 @@ describe('compression', () => {
 
   it('skips small, already-encoded and non-compressible responses', async () => {
     const small: TsgiApplication = () => jsonResponse(200, {});
-    expect((await (await serveWith(compression(), small))('/', { headers: { 'Accept-Encoding': 'gzip' } })).headers['content-encoding']).toBeUndefined();
-    const encoded = await (await serveWith(compression(), textApp([['Content-Encoding', 'identity']])))('/', { headers: { 'Accept-Encoding': 'br' } });
+    expect(
+      (await (await serveWith(compression(), small))('/', { headers: { 'Accept-Encoding': 'gzip' } })).headers['content-encoding'],
+    ).toBeUndefined();
+    const encoded = await (await serveWith(compression(), textApp([['Content-Encoding', 'identity']])))('/', {
+      headers: { 'Accept-Encoding': 'br' },
+    });
     expect(encoded.headers['content-encoding']).toBe('identity');
     expect(encoded.body.toString()).toBe(text);
     const png: TsgiApplication = () => ({ status: 200, headers: [['Content-Type', 'image/png']], body: [Buffer.alloc(4096)] });
@@ -330,7 +363,9 @@ describe('compression', () => {
   });
 
   it('measures an array body without Content-Length against the threshold', async () => {
-    const unannounced = (body: string): TsgiApplication => () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: [body] });
+    const unannounced =
+      (body: string): TsgiApplication =>
+      () => ({ status: 200, headers: [['Content-Type', 'text/plain']], body: [body] });
     const small = await (await serveWith(compression(), unannounced('short')))('/', { headers: { 'Accept-Encoding': 'gzip' } });
     expect(small.headers['content-encoding']).toBeUndefined();
     expect(small.body.toString()).toBe('short');
@@ -340,12 +375,18 @@ describe('compression', () => {
   });
 
   it('weakens a strong ETag on the compressed form only, leaving the app’s header list alone', async () => {
-    const headers: HeaderList = [['Content-Type', 'text/plain'], ['ETag', '"v1"']];
+    const headers: HeaderList = [
+      ['Content-Type', 'text/plain'],
+      ['ETag', '"v1"'],
+    ];
     const tagged: TsgiApplication = () => ({ status: 200, headers, body: [text] });
     const get = await serveWith(compression(), tagged);
     expect((await get('/', { headers: { 'Accept-Encoding': 'gzip' } })).headers.etag).toBe('W/"v1"');
     expect((await get('/', { headers: { 'Accept-Encoding': 'identity' } })).headers.etag).toBe('"v1"');
-    expect(headers).toEqual([['Content-Type', 'text/plain'], ['ETag', '"v1"']]);
+    expect(headers).toEqual([
+      ['Content-Type', 'text/plain'],
+      ['ETag', '"v1"'],
+    ]);
   });
 
   it('compresses the response of an asynchronous app', async () => {
@@ -369,7 +410,13 @@ describe('every middleware', () => {
     bodyLimit: bodyLimit(10),
   };
   const environ = () =>
-    ({ REQUEST_METHOD: 'GET', PATH_INFO: '/', SCRIPT_NAME: '', REMOTE_ADDR: '127.0.0.1', HTTP_ACCEPT_ENCODING: 'gzip' }) as Partial<Environ> as Environ;
+    ({
+      REQUEST_METHOD: 'GET',
+      PATH_INFO: '/',
+      SCRIPT_NAME: '',
+      REMOTE_ADDR: '127.0.0.1',
+      HTTP_ACCEPT_ENCODING: 'gzip',
+    }) as Partial<Environ> as Environ;
 
   for (const [name, wrap] of Object.entries(middleware)) {
     it(`${name} keeps a synchronous app synchronous`, () => {

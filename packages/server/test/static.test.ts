@@ -65,7 +65,9 @@ describe('staticFiles: serving', () => {
     await client().get('/static/docs/').expect(200, '<h1>docs</h1>');
     const blob = await client().get('/static/blob.data').expect(200);
     expect(blob.headers['content-type']).toBe('application/octet-stream');
-    const typed = await client({ types: { '.DATA': 'application/x-data' } }).get('/static/blob.data').expect(200);
+    const typed = await client({ types: { '.DATA': 'application/x-data' } })
+      .get('/static/blob.data')
+      .expect(200);
     expect(typed.headers['content-type']).toBe('application/x-data');
   });
 
@@ -121,7 +123,9 @@ describe('staticFiles: refusals', () => {
   });
 
   it('lets the app answer /.well-known/ when mounted at the root', async () => {
-    const res = await request(toNodeListener(staticFiles({ root })(fallback))).get('/.well-known/security.txt').expect(404);
+    const res = await request(toNodeListener(staticFiles({ root })(fallback)))
+      .get('/.well-known/security.txt')
+      .expect(404);
     expect(res.text).toBe('app: /.well-known/security.txt');
   });
 

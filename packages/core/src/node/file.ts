@@ -53,7 +53,7 @@ async function underRoot(root: string, relative: string): Promise<string> {
 }
 
 async function statFile(path: string) {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (error) {

@@ -18,7 +18,8 @@ import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/bus
 import { DEFAULT_FILE_MEMORY_BYTES, Form, FormError, type FormData, type FormLimits, type UploadedFile } from '../form-data.js';
 
 const tooLarge = (limits: FormLimits) => new FormError(413, `The form body exceeds ${limits.maxBytes} bytes`);
-const malformed = (error: unknown) => new FormError(400, `Malformed multipart/form-data: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+const malformed = (error: unknown) =>
+  new FormError(400, `Malformed multipart/form-data: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 
 /**
  * Parses a `multipart/form-data` body (`contentType` carries its boundary). Throws {@link FormError};
@@ -125,8 +126,14 @@ function onPartHeader(parser: BusboyInstance, listener: (header: Record<string, 
 }
 
 /** Reads one file part: into memory up to `maxMemory` bytes, past that into a temporary file. */
-async function receiveFile(stream: BusboyFileStream, fieldName: string, filename: string, mimeType: string,
-  maxMemory: number, spool: Spool): Promise<UploadedFile | undefined> {
+async function receiveFile(
+  stream: BusboyFileStream,
+  fieldName: string,
+  filename: string,
+  mimeType: string,
+  maxMemory: number,
+  spool: Spool,
+): Promise<UploadedFile | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   let out: SpoolFile | undefined;
@@ -216,7 +223,10 @@ class Spool {
 
 /** A temporary file being written. */
 class SpoolFile {
-  constructor(readonly path: string, private readonly out: WriteStream) {
+  constructor(
+    readonly path: string,
+    private readonly out: WriteStream,
+  ) {
     out.on('error', () => {}); // reported by write() and close()
   }
 

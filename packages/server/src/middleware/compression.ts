@@ -32,7 +32,8 @@ export interface CompressionOptions {
   compressible?: (contentType: string) => boolean;
 }
 
-const COMPRESSIBLE = /^(text\/|application\/(json|javascript|ecmascript|xml|xhtml\+xml|rss\+xml|atom\+xml|problem\+json|problem\+xml|ld\+json|manifest\+json|graphql-response\+json|wasm|x-ndjson)|image\/svg\+xml|[^;]*\+(json|xml)\b|font\/(ttf|otf))/i;
+const COMPRESSIBLE =
+  /^(text\/|application\/(json|javascript|ecmascript|xml|xhtml\+xml|rss\+xml|atom\+xml|problem\+json|problem\+xml|ld\+json|manifest\+json|graphql-response\+json|wasm|x-ndjson)|image\/svg\+xml|[^;]*\+(json|xml)\b|font\/(ttf|otf))/i;
 
 export function isCompressible(contentType: string): boolean {
   return COMPRESSIBLE.test(contentType);
@@ -110,7 +111,9 @@ export function compression(options: CompressionOptions = {}): TsgiMiddleware {
     const { status, headers } = response;
     const contentType = headerValue(headers, 'content-type');
     if (
-      contentType === undefined || !compressible(contentType) || keepsItsBody(status) ||
+      contentType === undefined ||
+      !compressible(contentType) ||
+      keepsItsBody(status) ||
       headerValue(headers, 'content-encoding') !== undefined ||
       /\bno-transform\b/i.test(headerValue(headers, 'cache-control') ?? '')
     ) {

@@ -57,7 +57,10 @@ export function trustTest(trusted: readonly string[], trustUnixSocket = true): (
 
 /** Splits a comma-separated header, trimming entries. */
 function listOf(header: string): string[] {
-  return header.split(',').map((s) => s.trim()).filter(Boolean);
+  return header
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** One RFC 7239 element (`for=…;proto=…;host=…`) as lower-case keys with unquoted values. */

@@ -62,10 +62,11 @@ export function staticFiles(options: StaticOptions): TsgiMiddleware {
   // The root's real path, for the symlink check: looked up on first use, since the directory may
   // not exist yet when the middleware is built; forgotten on failure so a later request retries.
   let realRoot: Promise<string> | undefined;
-  const rootReal = () => (realRoot ??= realpath(root).catch((error: unknown) => {
-    realRoot = undefined;
-    throw error;
-  }));
+  const rootReal = () =>
+    (realRoot ??= realpath(root).catch((error: unknown) => {
+      realRoot = undefined;
+      throw error;
+    }));
 
   /** The regular file a URL path names, following a directory to its index, or why there is none. */
   async function find(relative: string): Promise<Found> {
@@ -97,10 +98,15 @@ export function staticFiles(options: StaticOptions): TsgiMiddleware {
     const found = await find(relative);
     if (found === 'outside') return problemResponse(404);
     if (found === 'missing') return app(environ);
-    return sendFile(found.path, found.stats, { method: environ.REQUEST_METHOD, header: headerReader(environ) }, {
-      contentType: contentTypeFor(found.name, types),
-      cacheControl,
-    });
+    return sendFile(
+      found.path,
+      found.stats,
+      { method: environ.REQUEST_METHOD, header: headerReader(environ) },
+      {
+        contentType: contentTypeFor(found.name, types),
+        cacheControl,
+      },
+    );
   }
 
   return (app: TsgiApplication): TsgiApplication => {

@@ -38,7 +38,10 @@ describe('{{name}}', () => {
   });
 
   it('describes itself as an OpenAPI 3.1 document at /openapi.json, browsable at /docs', async () => {
-    await api.get('/docs').expect(200).expect('content-type', /text\/html/);
+    await api
+      .get('/docs')
+      .expect(200)
+      .expect('content-type', /text\/html/);
     const res = await api.get('/openapi.json').expect(200);
     expect(res.body.openapi).toMatch(/^3\.1\./);
     expect(res.body.info).toMatchObject({ title: '{{name}}' });
