@@ -80,11 +80,15 @@ const lock = join(ROOT, 'package-lock.json');
 const stamp = join(ROOT, 'node_modules', '.carafe-installed');
 const wanted = createHash('sha256').update(readFileSync(lock)).update(`node${major}`).digest('hex');
 const installed = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
-if (installed !== wanted) {
+// A test that runs `npm start` inside `npm test` must never reinstall under the running suite.
+const nested = process.env.CARAFE_RUN_INSTALLED === wanted;
+if (installed !== wanted && !nested) {
   say(existsSync(join(ROOT, 'node_modules')) ? 'node_modules is stale: npm ci' : 'installing dependencies: npm ci');
   await run('npm', ['ci', '--no-audit', '--no-fund']);
   writeFileSync(stamp, `${wanted}\n`);
 }
+
+process.env.CARAFE_RUN_INSTALLED = wanted;
 
 // 3. Build.
 const bin = join(ROOT, 'node_modules', '.bin');
