@@ -100,7 +100,7 @@ if (mode === 'start') {
   await import('./start.mjs');
 } else if (mode === 'test') {
   await run('bash', [join(ROOT, 'scripts', 'provision.sh')]);
-  await run(join(bin, 'biome'), ['ci', '.']);
+  await run(join(bin, 'biome'), ['ci', '.', '--diagnostic-level=error']);
   await run(join(bin, 'tsc'), ['-p', 'tsconfig.test.json']);
   await run(join(bin, 'vitest'), ['run', ...rest]);
 }
