@@ -3,7 +3,7 @@ import type { Environ, Lifespan, TsgiApplication, TsgiResult } from '@carafe/gat
 import { compileRoutes, compose, type CompiledRoutes } from './compile.js';
 import { ALLOWED_METHODS_KEY, documentMiddleware } from './middleware.js';
 import { resolveConfig, type CarafeConfig, type ConfigOptions } from './config.js';
-import { Dispatcher } from './dispatch.js';
+import { Dispatcher, appCallable } from './dispatch.js';
 import { buildOpenApi, type OpenApiOptions } from './openapi.js';
 import type { Request, RequestApp, RequestContext } from './request.js';
 import { Scaffold, type RegisterOptions, type Registrable, type RouteDefinition } from './scaffold.js';
@@ -106,7 +106,10 @@ export class Carafe extends Scaffold implements RequestApp {
     this.built = undefined;
     // The instance must be callable, so the object handed out is a function carrying this class's
     // prototype and fields.
-    const app = ((environ: Environ) => app.handle(environ)) as Carafe;
+    // A subclass that overrides handle() keeps it; otherwise the callable enters the dispatcher directly (dispatch.ts).
+    const app = (
+      new.target.prototype.handle === Carafe.prototype.handle ? appCallable() : (environ: Environ) => app.handle(environ)
+    ) as Carafe;
     Object.setPrototypeOf(app, new.target.prototype);
     Object.assign(app, this);
     (app as { lifespan: Required<Lifespan> }).lifespan = {

@@ -5,7 +5,8 @@
  */
 import { utf8Length } from '@carafe/gateway';
 
-const NodeBuffer: typeof Buffer | undefined = typeof Buffer === 'function' ? Buffer : undefined;
+/** Node's Buffer where there is one (the dispatcher's fast path measures text with it directly). */
+export const NodeBuffer: typeof Buffer | undefined = typeof Buffer === 'function' ? Buffer : undefined;
 
 /**
  * The number of bytes `text` takes as UTF-8. `Buffer.byteLength` is a native call, 5 to 10 times

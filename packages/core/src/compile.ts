@@ -12,6 +12,7 @@ import type { Request, MatchedRoute } from './request.js';
 import { Router, type ParamsCheck } from './routing.js';
 import type { RouteDefinition, Scaffold } from './scaffold.js';
 import type { CompiledRouteSchema } from './schema.js';
+import { serializerFor, type Serialize } from './reply.js';
 import { UrlBuilder } from './url.js';
 
 /** The hooks and error handlers that apply at one place of the tree, flattened once. */
@@ -32,6 +33,8 @@ export interface Target extends ScopeTarget {
   readonly handler: (req: Request<any, any, any>) => unknown;
   readonly info: MatchedRoute | undefined;
   readonly compiled: CompiledRouteSchema | undefined;
+  /** The serializer of a 200 JSON answer (`serializerFor(compiled, 200)`), looked up once here rather than per request. */
+  readonly serialize200: Serialize | undefined;
   /** No hooks and nothing of the request to validate: eligible for the synchronous fast path. */
   readonly plain: boolean;
   /** The route's TSGI middleware (its blueprints', then its own) composed around the route's dispatch; absent without any. */
@@ -101,6 +104,7 @@ export function compileRoutes(app: Scaffold, compileSchema: CompileSchema, route
         handler: producing(route.def),
         info: { name: route.name, path: route.path, blueprint: route.blueprint },
         compiled,
+        serialize200: serializerFor(compiled, 200),
         plain: hookless && !compiled?.validates,
         ...(middleware.length > 0 && routeApp !== undefined && { wrapped: compose(middleware, routeApp) }),
       },

@@ -1,6 +1,9 @@
 /**
  * The per-request pipeline: match, run hooks and handler, turn the result into a TSGI response,
- * handle errors. A route without hooks or schema takes a synchronous fast path.
+ * handle errors. A route without hooks or schema takes a synchronous fast path, which stays in
+ * this file: the app's TSGI callable ({@link appCallable}), the plain value's TSGI response
+ * ({@link valueToTsgi}) and the close-callback check (one field read, {@link kNeeds}) are here, so
+ * a request crosses only into the router, `new Request` and the handler.
  */
 import {
   ClientDisconnected,
@@ -9,6 +12,7 @@ import {
   type TsgiApplication,
   type TsgiResponse,
   type TsgiResult,
+  utf8Length,
 } from '@carafe/gateway';
 import { routeMiddleware, type CompiledRoutes, type ScopeTarget, type Target } from './compile.js';
 import { ALLOWED_METHODS_KEY, ROUTE_MIDDLEWARE_KEY } from './middleware.js';
@@ -27,14 +31,15 @@ import {
   toHttpError,
 } from './errors.js';
 import { FileError, fileResponse } from './file.js';
-import { applyResponseSchema, needsBodyRead, readBody, serializerFor, toResponse, valueToTsgi, type ResponseChecks } from './reply.js';
+import { applyResponseSchema, needsBodyRead, readBody, serializerFor, toResponse, type ResponseChecks, type Serialize } from './reply.js';
+import { NodeBuffer } from './bytes.js';
 import { hostIsTrusted, requestHost } from './hosts.js';
-import { Request, afterThisRequestHooks, isJsonContentType, needsFinishing, type RequestContext } from './request.js';
+import { NEEDS_CLOSE, NEEDS_FINISHING, Request, afterThisRequestHooks, isJsonContentType, kNeeds, type RequestContext } from './request.js';
 import { closeAfter } from './request-close.js';
-import { FileResponse, Response, toTsgi } from './response.js';
+import { FileResponse, JSON_TYPE, NO_BODY, Response, TEXT_TYPE, toTsgi } from './response.js';
 import { encodePath } from './uri.js';
 import type { Match } from './routing.js';
-import type { CompiledRouteSchema, FieldError, ValidationResult } from './schema.js';
+import { kSerializeParts, type CompiledRouteSchema, type FieldError, type SerializeParts, type ValidationResult } from './schema.js';
 import { expandPath } from './openapi.js';
 import { ROUTE_KEY, inSpan, pickTemplate, recordRequestError, requestBindings, type Logger, type RouteTemplates } from './observe.js';
 
@@ -54,6 +59,62 @@ export interface DispatchServices {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** What an app has built from its registrations, as {@link appCallable} reads it. */
+interface BuiltApp {
+  readonly dispatcher: Dispatcher;
+  readonly entry?: TsgiApplication;
+}
+
+/**
+ * The TSGI callable a Carafe app is (app.ts gives it the class's prototype and fields). Made here so
+ * that a request goes from the binding straight into the dispatcher: one field read of the app's
+ * `built`, no hop through `Carafe.handle`, which does the same for callers that use it by name.
+ */
+export function appCallable(): TsgiApplication {
+  const app = (environ: Environ): TsgiResult => {
+    const owner = app as unknown as { built: BuiltApp | undefined; build(): BuiltApp };
+    const built = owner.built ?? owner.build();
+    return built.entry === undefined ? built.dispatcher.dispatch(environ) : built.entry(environ);
+  };
+  return app;
+}
+
+// Built once: the fast path answers most requests with one of these pairs and one fresh
+// Content-Length pair. The header list itself is always fresh, so a middleware may append to it;
+// the shared pairs are frozen, so one that edits a pair in place instead of replacing it fails loudly.
+const TEXT_HEADER = Object.freeze(['content-type', TEXT_TYPE]) as unknown as [string, string];
+const JSON_HEADER = Object.freeze(['content-type', JSON_TYPE]) as unknown as [string, string];
+
+/**
+ * The TSGI response for a plain value (not a `Response`, not bytes) without building a Response:
+ * the synchronous fast path's answer. `null`/`undefined` → 204, string → text, else JSON.
+ */
+export function valueToTsgi(value: unknown, method: string, serialize: Serialize | undefined): TsgiResponse {
+  if (value === null || value === undefined) return { status: 204, headers: [], body: NO_BODY };
+  const isText = typeof value === 'string';
+  let text: string;
+  if (isText) text = value;
+  else if (serialize === undefined) text = JSON.stringify(value) ?? 'null';
+  else {
+    // The schema's generated validator and serializer called directly when the value fits as it is:
+    // the call through schema.ts's wrapper (another module) saved per response.
+    const parts = (serialize as Serialize & { [kSerializeParts]?: SerializeParts })[kSerializeParts];
+    text = parts !== undefined && parts.check(value) ? parts.write(value) : serialize(value);
+  }
+  // Buffer.byteLength called here, not through bytes.ts's byteLength: a call into another module saved per response.
+  const length = NodeBuffer !== undefined ? NodeBuffer.byteLength(text) : utf8Length(text);
+  return {
+    status: 200,
+    headers: [isText ? TEXT_HEADER : JSON_HEADER, ['content-length', String(length)]],
+    body: method === 'HEAD' ? NO_BODY : [text],
+  };
+}
+
+/** `response`, set to run the request's close callbacks when it is finished: one field read when it has none (almost always). */
+function afterClose(req: Request<any, any, any>, response: TsgiResponse): TsgiResult {
+  return (req[kNeeds] & NEEDS_CLOSE) === 0 ? response : closeAfter(req, response);
 }
 
 /** The detail of the answer to a client that went away: nobody reads it, but teardown still runs. */
@@ -150,7 +211,8 @@ export class Dispatcher {
     } catch (error) {
       return this.run(req, target, { error });
     }
-    if (isThenable(value)) {
+    // isThenable inlined: a call saved on every request whose handler answers synchronously.
+    if (value !== null && value !== undefined && typeof (value as Partial<PromiseLike<unknown>>).then === 'function') {
       return Promise.resolve(value).then(
         (resolved) => this.finishPlain(req, target, resolved),
         (error: unknown) => this.run(req, target, { error }),
@@ -161,16 +223,18 @@ export class Dispatcher {
 
   /** The fast path's answer; what needs more (a session to save, a file to open) takes the full pipeline. */
   private finishPlain(req: Request<any, any, any>, target: Target, value: unknown): TsgiResult {
-    if (needsFinishing(req) || value instanceof FileResponse) return this.run(req, target, { value });
+    // needsFinishing read as a field: no call into request.ts.
+    if ((req[kNeeds] & NEEDS_FINISHING) !== 0 || value instanceof FileResponse) return this.run(req, target, { value });
     try {
       if (value instanceof Response) {
         // A streamed JSON body under a response schema is read (asynchronously) before it is checked.
         if (needsBodyRead(value, target.compiled)) return this.run(req, target, { value });
-        return closeAfter(req, toTsgi(applyResponseSchema(value, target.compiled), req.method));
+        return afterClose(req, toTsgi(applyResponseSchema(value, target.compiled), req.method));
       }
-      if (value instanceof Uint8Array) return closeAfter(req, toTsgi(toResponse(value), req.method));
-      // With a response[200] schema: one compiled validator call, then the compiled serializer (schema.ts).
-      return closeAfter(req, valueToTsgi(value, req.method, serializerFor(target.compiled, 200)));
+      if (value instanceof Uint8Array) return afterClose(req, toTsgi(toResponse(value), req.method));
+      // With a response[200] schema: one compiled validator call, then the compiled serializer (schema.ts),
+      // looked up once when the routes were compiled (`serialize200`).
+      return afterClose(req, valueToTsgi(value, req.method, target.serialize200));
     } catch (error) {
       return this.run(req, target, { error });
     }
@@ -218,7 +282,15 @@ export class Dispatcher {
         };
     }
     // No route, no params: URL value preprocessors do not run.
-    const target: Target = { ...this.appScope, urlValuePreprocessors: [], handler, info: undefined, compiled: undefined, plain: false };
+    const target: Target = {
+      ...this.appScope,
+      urlValuePreprocessors: [],
+      handler,
+      info: undefined,
+      compiled: undefined,
+      serialize200: undefined,
+      plain: false,
+    };
     return this.run(new Request(this.services.ctx, environ, {}, undefined), target);
   }
 
@@ -253,7 +325,7 @@ export class Dispatcher {
       }
     }
     // After teardown: the request's close callbacks (spooled uploads) wait for the body to be sent.
-    return closeAfter(req, toTsgi(response, req.method));
+    return afterClose(req, toTsgi(response, req.method));
   }
 
   /** The teardown hooks, traced (the untraced path runs the same loop inline). */

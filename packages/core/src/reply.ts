@@ -3,9 +3,8 @@
  * string → text, bytes → octet-stream, `null`/`undefined` → 204, a `Response` → as built — its
  * JSON body checked and rewritten by the route's response schema for its status.
  */
-import type { TsgiResponse } from '@carafe/gateway';
-import { byteLength, decodeUtf8Exact, encodeUtf8 } from './bytes.js';
-import { FileResponse, JSON_TYPE, JsonResponse, NO_BODY, Response, TEXT_TYPE } from './response.js';
+import { decodeUtf8Exact, encodeUtf8 } from './bytes.js';
+import { FileResponse, JSON_TYPE, JsonResponse, Response, TEXT_TYPE } from './response.js';
 import { ResponseValidationError, type CompiledRouteSchema, type Serialize } from './schema.js';
 
 export type { Serialize } from './schema.js';
@@ -109,25 +108,4 @@ export function applyResponseSchema(response: Response, checks: ResponseChecks):
   response.body = serialize(value);
   response.headers.delete('content-length');
   return response;
-}
-
-// Built once: the fast path answers most requests with one of these pairs and one fresh
-// Content-Length pair. The header list itself is always fresh, so a middleware may append to it;
-// the shared pairs are frozen, so one that edits a pair in place instead of replacing it fails loudly.
-const TEXT_HEADER = Object.freeze(['content-type', TEXT_TYPE]) as unknown as [string, string];
-const JSON_HEADER = Object.freeze(['content-type', JSON_TYPE]) as unknown as [string, string];
-
-/**
- * The TSGI response for a plain value (not a `Response`, not bytes) without building a Response:
- * the synchronous fast path's answer. `null`/`undefined` → 204, string → text, else JSON.
- */
-export function valueToTsgi(value: unknown, method: string, serialize: Serialize | undefined): TsgiResponse {
-  if (value === null || value === undefined) return { status: 204, headers: [], body: NO_BODY };
-  const isText = typeof value === 'string';
-  const text = isText ? value : jsonText(value, serialize);
-  return {
-    status: 200,
-    headers: [isText ? TEXT_HEADER : JSON_HEADER, ['content-length', String(byteLength(text))]],
-    body: method === 'HEAD' ? NO_BODY : [text],
-  };
 }

@@ -109,6 +109,17 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
+/**
+ * What a request needs after its handler, as bits of one field ({@link NEEDS_FINISHING},
+ * {@link NEEDS_CLOSE}); 0 for almost every request, so the dispatcher's fast path reads this one
+ * field instead of calling into this module to ask.
+ */
+export const kNeeds = Symbol('carafe.needs');
+/** A session was opened or {@link Request.afterThisRequest} hooks registered: the full pipeline finishes the response. */
+export const NEEDS_FINISHING = 1;
+/** {@link Request.callOnClose} callbacks are waiting: see request-close.ts. */
+export const NEEDS_CLOSE = 2;
+
 let closeCallbacks: (req: Request<any, any, any>) => (() => Promise<void>) | undefined;
 let afterThisHooks: (req: Request<any, any, any>) => readonly AfterThisRequestHook[] | undefined;
 let finishing: (req: Request<any, any, any>) => boolean;
@@ -173,6 +184,8 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
   #form: Promise<FormData> | undefined;
   #onClose: Array<() => unknown> | undefined;
   #afterThis: AfterThisRequestHook[] | undefined;
+  /** See {@link kNeeds}. */
+  [kNeeds] = 0;
 
   constructor(ctx: RequestContext, environ: Environ, params: Params, route: MatchedRoute | undefined) {
     this.#ctx = ctx;
@@ -356,7 +369,11 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
 
   /** The session (Flask's `session`): by default a signed cookie, which needs `config.secretKey`. */
   get session(): Session {
-    return (this.#session ??= this.#ctx.openSession(this));
+    if (this.#session === undefined) {
+      this.#session = this.#ctx.openSession(this);
+      this[kNeeds] |= NEEDS_FINISHING;
+    }
+    return this.#session;
   }
 
   /** Whether the session was touched during this request (then it is saved with the response). */
@@ -414,6 +431,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
    */
   callOnClose(fn: () => unknown): void {
     (this.#onClose ??= []).push(fn);
+    this[kNeeds] |= NEEDS_CLOSE;
   }
 
   /**
@@ -423,6 +441,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
    */
   afterThisRequest(hook: AfterThisRequestHook): void {
     (this.#afterThis ??= []).push(hook);
+    this[kNeeds] |= NEEDS_FINISHING;
   }
 
   static {
@@ -432,6 +451,7 @@ export class Request<Params = Record<string, string | string[] | undefined>, Q =
       const callbacks = req.#onClose;
       if (!callbacks) return undefined;
       req.#onClose = undefined;
+      req[kNeeds] &= ~NEEDS_CLOSE;
       return async () => {
         for (const fn of callbacks) {
           try {

@@ -74,6 +74,19 @@ export type ValidationResult = { value: any } | { errors: FieldError[] };
 /** Writes the JSON text of a value sent with a given status, after checking it against that status's schema. */
 export type Serialize = (value: unknown) => string;
 
+/**
+ * On a compiled JSON-schema response serializer: its two generated parts, so that the dispatcher's
+ * fast path runs the common case (`check(value)` true, then `write(value)` is the answer) without
+ * calling the wrapper here; anything else calls the serializer itself.
+ */
+export const kSerializeParts = Symbol('carafe.serializeParts');
+
+/** What {@link kSerializeParts} holds. */
+export interface SerializeParts {
+  readonly check: (value: unknown) => boolean;
+  readonly write: Serialize;
+}
+
 /** A route's schema compiled into validators; each is present only if that part was declared. */
 export interface CompiledRouteSchema {
   /** Path parameters; a wildcard's segments (`string[]`) stay an array for a `type: 'array'` property and are joined with `/` otherwise. */
@@ -366,7 +379,9 @@ function responseSerializer(key: string, part: SchemaPart, context: SerializerCo
   // The cost on the fast path: one compiled ajv validator call (`check`) before the compiled
   // serializer — a few tens of nanoseconds for a small object. The JSON copy below (a stringify and
   // a parse, ~1.5 µs for the same object) is only made for a value that does not fit as it is.
-  return (value) => (check(value) ? write(value) : writeJsonForm(value));
+  const serialize: Serialize & { [kSerializeParts]?: SerializeParts } = (value) => (check(value) ? write(value) : writeJsonForm(value));
+  serialize[kSerializeParts] = { check: check as (value: unknown) => boolean, write };
+  return serialize;
 
   function writeJsonForm(value: unknown): string {
     let copy: unknown;

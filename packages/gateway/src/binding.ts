@@ -2,31 +2,18 @@
  * The TSGI server for node:http (docs/tsgi.md §6): turns each IncomingMessage /
  * ServerResponse pair into an environ and a response. Production workers, `app.run()`
  * and supertest all go through {@link toNodeListener}.
+ *
+ * This module sets servers up; what runs per request (the listener, `Binding`, `Exchange`)
+ * is in exchange.ts, so that a request's node:http glue is one file.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { RequestRefused, buildEnviron, type EnvironDefaults } from './environ.js';
-import { answerClientError, answerConnect, answerExpectation, closeAfterResponse, isOrphaned } from './connection.js';
-import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
+import { answerClientError, answerConnect, answerExpectation, isOrphaned } from './connection.js';
 import { shutdown, startup } from './lifespan.js';
-import { Exchange, type ExchangeSettings, type FinishedRecord } from './exchange.js';
-import type { Environ, ErrorStream, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
+import { Binding, type BindingOptions } from './exchange.js';
+import type { TsgiApplication } from './types.js';
 
-/** How the binding presents requests to the application. */
-export interface BindingOptions {
-  /** `tsgi.errors`. Default: `process.stderr`. */
-  errors?: ErrorStream;
-  /** `tsgi.multiprocess`. Default: false. */
-  multiprocess?: boolean;
-  /** `tsgi.multithread`. Default: false. */
-  multithread?: boolean;
-  /** `tsgi.run_once`. Default: false. */
-  runOnce?: boolean;
-  /** `tsgi.url_scheme`. Default: `"http"`. */
-  urlScheme?: string;
-  /** Called exactly once per request, after the response finished or was aborted. */
-  onFinished?: (record: FinishedRecord) => void;
-}
+export type { BindingOptions } from './exchange.js';
 
 /**
  * Options of the underlying `http.Server`, plus the seams a server process (such as
@@ -50,8 +37,7 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Turns the application into a node:http request listener. */
 export function toNodeListener(app: TsgiApplication, options: BindingOptions = {}): NodeListener {
-  const binding = new Binding(app, options);
-  return (req, res) => binding.handle(req, res, false);
+  return new Binding(app, options).listener;
 }
 
 /**
@@ -70,7 +56,7 @@ export function createServer(app: TsgiApplication, options: BindingOptions & Ser
   const serverOptions: http.ServerOptions = { requireHostHeader: false, ...options };
   const server =
     admit === undefined
-      ? http.createServer(serverOptions, (req, res) => binding.handle(req, res, false))
+      ? http.createServer(serverOptions, binding.listener)
       : http.createServer(serverOptions, (req, res) => {
           if (!isOrphaned(req) && admit(req, res)) binding.handle(req, res, false);
         });
@@ -123,70 +109,4 @@ export async function serve(app: TsgiApplication, options: ListenOptions & Bindi
     return server;
   };
   return server;
-}
-
-class Binding {
-  private readonly app: TsgiApplication;
-  private readonly defaults: EnvironDefaults;
-  private readonly settings: ExchangeSettings;
-
-  constructor(app: TsgiApplication, options: BindingOptions) {
-    this.app = app;
-    const errors = options.errors ?? process.stderr;
-    this.defaults = {
-      urlScheme: options.urlScheme ?? 'http',
-      errors,
-      multithread: options.multithread ?? false,
-      multiprocess: options.multiprocess ?? false,
-      runOnce: options.runOnce ?? false,
-    };
-    this.settings = { errors, onFinished: options.onFinished };
-  }
-
-  handle(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
-    // Pipelined behind a response that closes the connection: nobody would read the answer.
-    if (isOrphaned(req)) return;
-    const exchange = new Exchange(this.settings, req, res);
-    this.run(exchange, req, res, awaitingContinue);
-    if (!exchange.settled || this.settings.onFinished !== undefined) exchange.watchClose();
-  }
-
-  /**
-   * One request, in order:
-   * 1. build the environ (a request that breaks a rule of RFC 9110/9112 Node leaves to the server,
-   *    or whose target does not decode, is answered 400/505 without the app; request-rules.ts);
-   * 2. give it the request body as `tsgi.input` when there is one;
-   * 3. call the application;
-   * 4. send the response it returned — now, or when its promise settles; an exception at any
-   *    point becomes `Exchange.fail` (a 500, or the status an `HttpStatusError` carries).
-   */
-  private run(exchange: Exchange, req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
-    let environ: Environ;
-    try {
-      environ = exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort);
-    } catch (error) {
-      if (!(error instanceof RequestRefused)) throw error;
-      exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, exchange.abort, false);
-      exchange.refuse(error.status, error.message);
-      return;
-    }
-    // Node's parser stops at an Upgrade it does not take: what follows on the connection would
-    // never be read, so the connection closes after this response.
-    if (environ.HTTP_UPGRADE !== undefined) closeAfterResponse(req, res);
-    if (hasBody(req)) environ['tsgi.input'] = exchange.input = new RequestBody(req, res, awaitingContinue);
-    let result: TsgiResult;
-    try {
-      result = this.app(environ);
-    } catch (error) {
-      exchange.fail(error);
-      return;
-    }
-    // `!= null`: an application that returns nothing gets a 500 from send(), not a TypeError here.
-    if (result != null && typeof (result as Partial<Promise<TsgiResponse>>).then === 'function') {
-      (result as Promise<TsgiResponse>).then(
-        (response) => exchange.send(response),
-        (error: unknown) => exchange.fail(error),
-      );
-    } else exchange.send(result as TsgiResponse);
-  }
 }

@@ -16,7 +16,8 @@ import type { Duplex } from 'node:stream';
 import { problemResponse } from './problem.js';
 import { answerOnSocket } from './socket-problem.js';
 
-const kClosing = Symbol('tsgi.closing');
+/** On a socket: the request after whose response the connection closes (exchange.ts reads it inline). */
+export const kClosing = Symbol('tsgi.closing');
 const kErrored = Symbol('tsgi.errored');
 
 type ServerSocket = Socket & {

@@ -1,11 +1,14 @@
 /**
- * Builds the environ (docs/tsgi.md §2) from a node:http IncomingMessage.
+ * Builds the environ (docs/tsgi.md §2) from a node:http IncomingMessage, and owns its lazy
+ * `tsgi.signal` (RequestAbort; the fetch binding uses it too).
  * This runs on every request: one object literal with a fixed shape, then one pass
- * over `rawHeaders` (Node's flat name/value list, so no header object is needed).
+ * over `rawHeaders` (Node's flat name/value list, so no header object is needed). What runs on
+ * every request stays in this file: the environKey cache is read here directly, version and Host
+ * checks call request-rules.ts only when there is something to refuse or to split anew.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { environKey } from './headers.js';
+import { ENVIRON_KEYS, environKey } from './headers.js';
 import { defaultPort, splitHost, type HostParts } from './http/host.js';
 import {
   BadRequestTarget,
@@ -17,7 +20,6 @@ import {
   otherTarget,
   type AbsoluteTarget,
 } from './request-rules.js';
-import { defineSignal, kAbort, type RequestAbort } from './signal.js';
 import type { Environ, ErrorStream, InputStream, TsgiVersion } from './types.js';
 
 /** The per-server part of every environ, resolved once when the binding is created. */
@@ -30,6 +32,63 @@ export interface EnvironDefaults {
 }
 
 export { BadRequestTarget, RequestRefused } from './request-rules.js';
+
+/** The key under which the environ keeps its {@link RequestAbort} (a symbol: invisible to string keys and JSON). */
+export const kAbort = Symbol('tsgi.abort');
+
+/**
+ * `tsgi.signal` (docs/tsgi.md §2.3, §8.1), created on first use: the abort state of one request;
+ * the AbortController exists only once someone asks for the signal.
+ *
+ * An AbortSignal costs several microseconds to build, most applications never look at it, and a
+ * hello-world request costs about twenty. So the environ gets `tsgi.signal` as an own, enumerable
+ * accessor that builds the signal when first read. Copies (`{...environ}`) read it and so get a
+ * real signal as a plain data property; assigning it replaces the accessor with a data property.
+ */
+export class RequestAbort {
+  private controller: AbortController | undefined;
+  private abortedEarly = false;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedEarly) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  /** The client went away: abort the signal, or remember to hand out an aborted one. */
+  abort(): void {
+    if (this.controller === undefined) this.abortedEarly = true;
+    else this.controller.abort();
+  }
+}
+
+/** An environ's abort state: the node binding leaves it `undefined` until the signal is read or the client goes away. */
+type AbortHolder = Environ & { [kAbort]: RequestAbort | undefined };
+
+/** The environ's RequestAbort, created now if nobody needed it yet. */
+export function abortOf(environ: Environ): RequestAbort {
+  return ((environ as AbortHolder)[kAbort] ??= new RequestAbort());
+}
+
+// One getter/setter pair for every environ, so that V8 shares the object shape.
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: AbortHolder): AbortSignal {
+    // Created here, on first read: most requests never need one (an allocation saved per request).
+    return (this[kAbort] ??= new RequestAbort()).signal;
+  },
+  set(this: Environ, value: unknown): void {
+    Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** Gives `environ` its lazy `tsgi.signal`. */
+export function defineSignal(environ: Environ): void {
+  Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
+}
 
 const VERSION: TsgiVersion = Object.freeze([1, 0] as const);
 const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/;
@@ -47,7 +106,7 @@ export function buildEnviron(
   req: IncomingMessage,
   defaults: EnvironDefaults,
   input: InputStream,
-  abort: RequestAbort,
+  abort: RequestAbort | undefined,
   strict = true,
 ): Environ {
   const rawUri = req.url ?? '';
@@ -55,7 +114,8 @@ export function buildEnviron(
   let target = rawUri;
   let absolute: AbsoluteTarget | undefined;
   if (strict) {
-    checkVersion(req.httpVersionMajor, req.httpVersionMinor);
+    // Tested here, not in checkVersion: a call saved on every request that is HTTP/1.x.
+    if (req.httpVersionMajor !== 1) checkVersion(req.httpVersionMajor, req.httpVersionMinor);
     if (rawUri.includes('#')) throw new RequestRefused(400, 'A request target cannot have a #fragment.');
     if (rawUri.charCodeAt(0) !== SLASH) ({ absolute, rest: target } = otherTarget(rawUri, method));
   } else if (rawUri.charCodeAt(0) !== SLASH) target = originPath(rawUri);
@@ -95,11 +155,14 @@ export function buildEnviron(
     'tsgi.run_once': defaults.runOnce,
     [kAbort]: abort,
   } as Omit<Environ, 'tsgi.signal'> as Environ;
-  defineSignal(environ);
+  // defineSignal inlined: one call less on every request.
+  Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
 
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    const key = environKey(raw[i]!);
+    const name = raw[i]!;
+    // The cache read inline, environKey called only on a miss: a call saved per header line.
+    const key = ENVIRON_KEYS.get(name) ?? environKey(name);
     if (key === '') continue;
     const value = raw[i + 1]!;
     const previous = environ[key] as string | undefined;
@@ -116,7 +179,15 @@ export function buildEnviron(
   let scheme = defaults.urlScheme;
   if (strict) {
     const minor = req.httpVersionMinor;
-    host = hostOf(environ.HTTP_HOST, minor);
+    const value = environ.HTTP_HOST;
+    // A keep-alive connection sends the same Host on every request: the split of the last one is
+    // kept on the socket, so the same string gets the same answer without hostOf's scan again.
+    const last = (socket as PeerSocket)[kHost];
+    if (last !== undefined && last.value === value) host = last.parts;
+    else {
+      host = hostOf(value, minor);
+      if (value !== undefined && host !== undefined) (socket as PeerSocket)[kHost] = { value, parts: host };
+    }
     const transferEncoding = environ.HTTP_TRANSFER_ENCODING;
     if (transferEncoding !== undefined) checkTransferEncoding(transferEncoding, minor);
     // RFC 9112 §3.2.2: the authority of an absolute-form target replaces Host.
@@ -140,7 +211,9 @@ interface Peer {
 
 /** A keep-alive socket carries many requests from one peer: its address is formatted once. */
 const kPeer = Symbol('tsgi.peer');
-type PeerSocket = Socket & { [kPeer]?: Peer };
+/** The last Host value accepted on a socket, and its split. */
+const kHost = Symbol('tsgi.host');
+type PeerSocket = Socket & { [kPeer]?: Peer; [kHost]?: { value: string; parts: HostParts } };
 
 function peerOf(socket: PeerSocket): Peer {
   const address = socket.remoteAddress;

@@ -1,5 +1,7 @@
 /**
- * One request/response exchange on node:http: checking the response the application returned
+ * What runs per request on node:http, in one file: the `'request'` listener and {@link Binding}
+ * (environ, application call; binding.ts sets servers up around it), and the {@link Exchange} —
+ * checking the response the application returned (one `checkResponse` call into headers.ts)
  * and sending it (docs/tsgi.md §3, §6).
  *
  * The common case — a body that is an array of one chunk — goes out as one
@@ -8,12 +10,31 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
-import { declaredLength, headerListProblem, statusProblem } from './headers.js';
-import { closeAfterResponse } from './connection.js';
-import { hasBody, type RequestBody } from './input.js';
-import { RequestAbort } from './signal.js';
-import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, TsgiResponse } from './types.js';
+import { checkResponse } from './headers.js';
+import { closeAfterResponse, kClosing } from './connection.js';
+import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
+import { RequestRefused, abortOf, buildEnviron, type EnvironDefaults } from './environ.js';
+import type { Chunk, Environ, ErrorStream, HeaderList, ResponseBody, TsgiApplication, TsgiResponse, TsgiResult } from './types.js';
 import { problemResponse } from './problem.js';
+
+/** The socket's request after which the connection closes (connection.ts). */
+type OrphanSocket = { [kClosing]?: IncomingMessage };
+
+/** How the binding presents requests to the application. */
+export interface BindingOptions {
+  /** `tsgi.errors`. Default: `process.stderr`. */
+  errors?: ErrorStream;
+  /** `tsgi.multiprocess`. Default: false. */
+  multiprocess?: boolean;
+  /** `tsgi.multithread`. Default: false. */
+  multithread?: boolean;
+  /** `tsgi.run_once`. Default: false. */
+  runOnce?: boolean;
+  /** `tsgi.url_scheme`. Default: `"http"`. */
+  urlScheme?: string;
+  /** Called exactly once per request, after the response finished or was aborted. */
+  onFinished?: (record: FinishedRecord) => void;
+}
 
 /** What {@link BindingOptions.onFinished} receives, once per request. */
 export interface FinishedRecord {
@@ -40,7 +61,6 @@ export interface ExchangeSettings {
 
 const PROBLEM_500 = problemResponse(500);
 const RESOLVED = Promise.resolve();
-const NO_CONTENT_LENGTH_204 = '§3.7 a 204 response must not have a Content-Length';
 const NO_HEADERS: HeaderList = [];
 const kExchange = Symbol('tsgi.exchange');
 /**
@@ -55,7 +75,6 @@ type Iter = Iterator<Chunk> | AsyncIterator<Chunk>;
 
 export class Exchange {
   environ!: Environ;
-  readonly abort = new RequestAbort();
   /** `tsgi.input`, when the request has a body. */
   input: RequestBody | undefined = undefined;
 
@@ -121,9 +140,9 @@ export class Exchange {
       return;
     }
     const { status, headers, body } = response;
-    // The first rule broken, or (all well) the declared Content-Length, -1 for none.
-    let declared = statusProblem(status) ?? headerListProblem(headers) ?? declaredLength(headers);
-    if (status === 204 && typeof declared === 'number' && declared !== -1) declared = NO_CONTENT_LENGTH_204;
+    // The first rule broken, or (all well) the declared Content-Length, -1 for none: one call for
+    // what were three (statusProblem, headerListProblem, declaredLength) into headers.ts.
+    const declared = checkResponse(status, headers);
     if (typeof declared === 'string') {
       // Refused, but the body may hold something (a file, a cursor): it still gets its return() (§3.4).
       this.iterator = openToClose(body);
@@ -247,7 +266,8 @@ export class Exchange {
       res.end();
       res.uncork();
     }
-    this.report();
+    // Only onFinished needs a report, and 'close' has not come yet: a call saved per request without one.
+    if (this.settings.onFinished !== undefined) this.report();
   }
 
   private beginStream(): void {
@@ -330,7 +350,8 @@ export class Exchange {
     this.closed = true;
     if (!this.res.writableFinished) {
       this.cutOff = true;
-      this.abort.abort();
+      // The environ's RequestAbort is made only now when nobody read tsgi.signal (none per normal request).
+      if (this.environ !== undefined) abortOf(this.environ).abort();
       // Unblock a body waiting in next(): return() now, not after its next chunk.
       if (this.iterator !== undefined && this.iteratorState === 0) void this.finishBody();
     }
@@ -423,4 +444,80 @@ function drained(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
+}
+
+/** Turns each node:http request into an environ, calls the application and sends its response. */
+export class Binding {
+  private readonly app: TsgiApplication;
+  private readonly defaults: EnvironDefaults;
+  private readonly settings: ExchangeSettings;
+
+  /** The `'request'` listener: defined here so that a request enters this file directly. */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res, false);
+
+  constructor(app: TsgiApplication, options: BindingOptions) {
+    this.app = app;
+    const errors = options.errors ?? process.stderr;
+    this.defaults = {
+      urlScheme: options.urlScheme ?? 'http',
+      errors,
+      multithread: options.multithread ?? false,
+      multiprocess: options.multiprocess ?? false,
+      runOnce: options.runOnce ?? false,
+    };
+    this.settings = { errors, onFinished: options.onFinished };
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
+    // Pipelined behind a response that closes the connection: nobody would read the answer.
+    // (isOrphaned, inlined: a call into connection.ts saved on every request.)
+    const closing = (req.socket as OrphanSocket | null)?.[kClosing];
+    if (closing !== undefined && closing !== req) return;
+    const exchange = new Exchange(this.settings, req, res);
+    this.run(exchange, req, res, awaitingContinue);
+    if (!exchange.settled || this.settings.onFinished !== undefined) exchange.watchClose();
+  }
+
+  /**
+   * One request, in order:
+   * 1. build the environ (a request that breaks a rule of RFC 9110/9112 Node leaves to the server,
+   *    or whose target does not decode, is answered 400/505 without the app; request-rules.ts);
+   * 2. give it the request body as `tsgi.input` when there is one;
+   * 3. call the application;
+   * 4. send the response it returned — now, or when its promise settles; an exception at any
+   *    point becomes `Exchange.fail` (a 500, or the status an `HttpStatusError` carries).
+   */
+  private run(exchange: Exchange, req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void {
+    let environ: Environ;
+    try {
+      environ = exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, undefined);
+    } catch (error) {
+      if (!(error instanceof RequestRefused)) throw error;
+      exchange.environ = buildEnviron(req, this.defaults, EMPTY_INPUT, undefined, false);
+      exchange.refuse(error.status, error.message);
+      return;
+    }
+    // Node's parser stops at an Upgrade it does not take: what follows on the connection would
+    // never be read, so the connection closes after this response.
+    if (environ.HTTP_UPGRADE !== undefined) closeAfterResponse(req, res);
+    // hasBody inlined, on the environ: `req.headers` is a lazy getter that would build Node's
+    // header object just for this (RFC 9112 §6.3: only Content-Length or Transfer-Encoding give a body).
+    const length = environ.CONTENT_LENGTH;
+    if ((length !== undefined && length !== '0') || environ.HTTP_TRANSFER_ENCODING !== undefined)
+      environ['tsgi.input'] = exchange.input = new RequestBody(req, res, awaitingContinue);
+    let result: TsgiResult;
+    try {
+      result = this.app(environ);
+    } catch (error) {
+      exchange.fail(error);
+      return;
+    }
+    // `!= null`: an application that returns nothing gets a 500 from send(), not a TypeError here.
+    if (result != null && typeof (result as Partial<Promise<TsgiResponse>>).then === 'function') {
+      (result as Promise<TsgiResponse>).then(
+        (response) => exchange.send(response),
+        (error: unknown) => exchange.fail(error),
+      );
+    } else exchange.send(result as TsgiResponse);
+  }
 }

@@ -9,11 +9,11 @@
  * `ReadableStream`, `Response`, `AbortSignal`, `setTimeout`, `console`).
  */
 import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
-import { declaredLength, environKey, headerListProblem, statusProblem } from './headers.js';
+import { checkResponse, environKey } from './headers.js';
 import { defaultPort, splitHost } from './http/host.js';
 import { shutdown as runShutdown, startup as runStartup } from './lifespan.js';
 import { problemResponse } from './problem.js';
-import { RequestAbort, defineSignal, kAbort } from './signal.js';
+import { RequestAbort, defineSignal, kAbort } from './environ.js';
 import type {
   Chunk,
   Environ,
@@ -78,7 +78,6 @@ const VERSION: TsgiVersion = Object.freeze([1, 0] as const);
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 const DONE_PROMISE = Promise.resolve(DONE);
 const encoder = new TextEncoder();
-const NO_CONTENT_LENGTH_204 = '§3.7 a 204 response must not have a Content-Length';
 const NOT_YET = Symbol('not yet');
 const BAD_TARGET = 'The request target is not valid percent-encoded UTF-8.';
 
@@ -419,8 +418,7 @@ class FetchExchange {
       );
     }
     const { status, headers, body } = response;
-    let declared = statusProblem(status) ?? headerListProblem(headers) ?? declaredLength(headers);
-    if (status === 204 && typeof declared === 'number' && declared !== -1) declared = NO_CONTENT_LENGTH_204;
+    const declared = checkResponse(status, headers);
     if (typeof declared === 'string') {
       // Refused, but the body may hold something (a file, a cursor): it still gets its return() (§3.4).
       this.iterator = openToClose(body);

@@ -1,6 +1,7 @@
 /**
- * Header rules shared by the node:http binding and the validator, so that both
- * enforce exactly the same thing (docs/tsgi.md §3.2, §3.3).
+ * Header rules shared by the node:http and fetch bindings and the validator, so that all
+ * enforce exactly the same thing (docs/tsgi.md §3.2, §3.3): a response is checked with one
+ * {@link checkResponse} call. Also the request side's environ keys ({@link environKey}).
  */
 import type { HeaderList } from './types.js';
 
@@ -95,7 +96,47 @@ export function declaredLength(headers: HeaderList): number | string {
   return length;
 }
 
-const ENVIRON_KEYS = new Map<string, string>();
+const NO_CONTENT_LENGTH_204 = '§3.7 a 204 response must not have a Content-Length';
+
+/**
+ * Checks a response's status and header list (§3.2, §3.3, §3.7) in one call and one pass over the
+ * headers: the rule broken first — the status, then any header, then its Content-Length, as
+ * {@link statusProblem}, {@link headerListProblem} and {@link declaredLength} report them, in that
+ * order — or, when all is well, the declared Content-Length (`-1` for none). The node and fetch
+ * bindings and the validator all check responses with this.
+ */
+export function checkResponse(status: unknown, headers: unknown): number | string {
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) return statusProblem(status)!;
+  if (!Array.isArray(headers)) return `§3.3 headers must be an array of [name, value] pairs`;
+  let length = -1;
+  // A Content-Length problem is reported only after every header passed (declaredLength's turn).
+  let lengthProblem: string | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair: unknown = headers[i];
+    if (!Array.isArray(pair) || pair.length !== 2) return `§3.3 each header must be a [name, value] pair`;
+    const name: unknown = pair[0];
+    const value: unknown = pair[1];
+    // The common case inline (a name seen before, a clean value); anything else gets headerProblem's verdict.
+    let lower = typeof name === 'string' ? VALID_NAMES.get(name) : undefined;
+    if (lower === undefined || typeof value !== 'string' || !FIELD_VALUE.test(value)) {
+      const problem = headerProblem(name, value);
+      if (problem !== undefined) return problem;
+      lower = lowerName(name as string);
+    }
+    if (lengthProblem !== undefined || (name as string).length !== 14 || lower !== 'content-length') continue;
+    if (!DIGITS.test(value as string)) lengthProblem = `§3.3 Content-Length ${JSON.stringify(value)} is not a non-negative integer`;
+    else {
+      const n = Number(value);
+      if (length !== -1 && n !== length) lengthProblem = `§3.3 Content-Length given twice with different values`;
+      else length = n;
+    }
+  }
+  if (lengthProblem !== undefined) return lengthProblem;
+  return status === 204 && length !== -1 ? NO_CONTENT_LENGTH_204 : length;
+}
+
+/** {@link environKey}'s cache, read directly by the environ's header loop (environ.ts). */
+export const ENVIRON_KEYS = new Map<string, string>();
 
 /**
  * The environ key of a request header as received (any case): `Content-Type` → `CONTENT_TYPE`,

@@ -8,7 +8,7 @@
  */
 import { enforce } from './errors.js';
 import { environProblem } from './environ-rules.js';
-import { declaredLength, headerListProblem, statusProblem } from './headers.js';
+import { checkResponse } from './headers.js';
 import type { Chunk, Environ, ErrorStream, Lifespan, ResponseBody, TsgiApplication, TsgiResponse } from './types.js';
 import { utf8Length } from './utf8.js';
 
@@ -44,9 +44,9 @@ export function validator(app: TsgiApplication): TsgiApplication {
     environ['tsgi.errors'] = checkedErrors(environ['tsgi.errors']);
     const result = app(environ) as unknown;
     if (result !== null && typeof result === 'object' && typeof (result as Partial<Promise<unknown>>).then === 'function') {
-      return (result as Promise<unknown>).then((response) => checkResponse(environ, response));
+      return (result as Promise<unknown>).then((response) => checkedResponse(environ, response));
     }
-    return checkResponse(environ, result);
+    return checkedResponse(environ, result);
   };
 
   const checkedLifespan: Lifespan = {
@@ -70,18 +70,15 @@ export function validator(app: TsgiApplication): TsgiApplication {
  * Checks what the application returned (§3.2, §3.3, §3.7) and returns it for the server, the
  * body wrapped so that the server's iteration and the chunks are checked as they pass.
  */
-function checkResponse(environ: Environ, response: unknown): TsgiResponse {
+function checkedResponse(environ: Environ, response: unknown): TsgiResponse {
   if (response === null || typeof response !== 'object' || Array.isArray(response)) {
     enforce(
       `§3.2 application must return a response object {status, headers, body}, got ${describe(response)}${Array.isArray(response) ? ' (a body, not a response)' : ''}`,
     );
   }
   const { status, headers, body } = response as TsgiResponse;
-  enforce(statusProblem(status));
-  enforce(headerListProblem(headers));
-  const declared = declaredLength(headers);
+  const declared = checkResponse(status, headers);
   if (typeof declared === 'string') enforce(declared);
-  if (status === 204 && declared !== -1) enforce('§3.7 a 204 response must not have a Content-Length');
   const exchange = new CheckedExchange(environ, status, declared as number);
   return { status, headers, body: exchange.checkBody(body) };
 }
