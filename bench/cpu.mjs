@@ -67,7 +67,8 @@ export function processTreeCpuSeconds(pid) {
   return ticks / ticksPerSecond;
 }
 
-function childrenOf(pid) {
+/** The pids of the processes `pid` started (that are still running). */
+export function childrenOf(pid) {
   const children = [];
   for (const task of readDir(`/proc/${pid}/task`)) {
     const list = readProc(`/proc/${pid}/task/${task}/children`);

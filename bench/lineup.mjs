@@ -1,8 +1,11 @@
-// The servers under test: how to start each one, whether it can run here, and its version.
+// @ts-check
+// The servers and scenarios under test: how to start each server, whether it can run here,
+// its version, and what each scenario requests and expects.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ECHO_BODY, ECHO_JSON, HELLO, lastDynamicPath, restResponse, userResponse } from './routes.mjs';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = join(BENCH_DIR, '..');
@@ -26,10 +29,12 @@ function localVersion(pkg) {
   }
 }
 
+/** @param {string} file a server of bench/servers */
 function nodeServer(file) {
-  return (port, routes) => ({
-    command: process.execPath,
-    args: [join(BENCH_DIR, 'servers', file)],
+  /** @type {StartFn} */
+  return (port, routes, node = process.execPath, nodeFlags = []) => ({
+    command: node,
+    args: [...nodeFlags, join(BENCH_DIR, 'servers', file)],
     env: { PORT: String(port), ROUTES: String(routes) },
   });
 }
@@ -50,9 +55,27 @@ async function carafeBuilt() {
 }
 
 /**
- * Every server, in the order of the report; `package` names it among the versions.
- * `start(port, routes)` gives the command line;
- * `check()` resolves to null when the server can run here, or to the reason it cannot.
+ * @callback StartFn
+ * @param {number} port
+ * @param {number} routes 10 or 1000
+ * @param {string} [node] the Node.js binary (default: the one running the bench)
+ * @param {string[]} [nodeFlags] flags for it, before the script
+ * @returns {import('./processes.mjs').LaunchSpec}
+ *
+ * @typedef {object} Server
+ * @property {string} id
+ * @property {string} package names it among the versions
+ * @property {string} label
+ * @property {() => string | undefined} version
+ * @property {StartFn} start the command line
+ * @property {() => Promise<string | null>} check null when the server can run here, or the reason it cannot
+ * @property {boolean} instructions whether the instruction meter runs it (Node.js servers)
+ * @property {string} [worker] when requests are served by a child process: a string its command line contains
+ */
+
+/**
+ * Every server, in the order of the report.
+ * @type {Server[]}
  */
 export const LINEUP = [
   {
@@ -62,6 +85,7 @@ export const LINEUP = [
     version: () => process.versions.node,
     start: nodeServer('node.mjs'),
     check: async () => null,
+    instructions: true,
   },
   {
     // The same server as node:http, in a second process, measured like every other server:
@@ -73,6 +97,8 @@ export const LINEUP = [
     version: () => process.versions.node,
     start: nodeServer('node.mjs'),
     check: async () => null,
+    // Instruction counts need no control: the repeats of node:http itself show their spread.
+    instructions: false,
   },
   {
     id: 'carafe',
@@ -81,18 +107,32 @@ export const LINEUP = [
     version: () => localVersion('core'),
     start: nodeServer('carafe.mjs'),
     check: carafeBuilt,
+    instructions: true,
   },
   {
     id: 'carafe-serve',
     package: '@carafe/server',
     label: 'Carafe (carafe serve --workers 1)',
     version: () => localVersion('server'),
-    start: (port, routes) => ({
-      command: process.execPath,
-      args: [CARAFE_CLI, 'serve', join(BENCH_DIR, 'servers', 'carafe-app.mjs'), '--workers', '1', '--bind', `127.0.0.1:${port}`],
+    start: (port, routes, node = process.execPath, nodeFlags = []) => ({
+      command: node,
+      args: [
+        ...nodeFlags,
+        CARAFE_CLI,
+        'serve',
+        join(BENCH_DIR, 'servers', 'carafe-app.mjs'),
+        '--workers',
+        '1',
+        '--bind',
+        `127.0.0.1:${port}`,
+      ],
       env: { ROUTES: String(routes) },
     }),
     check: async () => (existsSync(CARAFE_CLI) ? carafeBuilt() : 'packages/server/dist/cli.js is not built'),
+    instructions: true,
+    // The arbiter forks the worker (packages/server/dist/worker-process.js), which serves
+    // every request on the listening socket the arbiter hands it.
+    worker: 'worker-process',
   },
   {
     id: 'fastify',
@@ -101,6 +141,7 @@ export const LINEUP = [
     version: () => packageVersion('fastify'),
     start: nodeServer('fastify.mjs'),
     check: async () => null,
+    instructions: true,
   },
   {
     id: 'hono',
@@ -109,6 +150,7 @@ export const LINEUP = [
     version: () => `${packageVersion('hono')} (node-server ${packageVersion('@hono/node-server')})`,
     start: nodeServer('hono.mjs'),
     check: async () => null,
+    instructions: true,
   },
   {
     id: 'koa',
@@ -117,6 +159,7 @@ export const LINEUP = [
     version: () => `${packageVersion('koa')} (router ${packageVersion('@koa/router')})`,
     start: nodeServer('koa.mjs'),
     check: async () => null,
+    instructions: true,
   },
   {
     id: 'express',
@@ -125,6 +168,7 @@ export const LINEUP = [
     version: () => packageVersion('express'),
     start: nodeServer('express.mjs'),
     check: async () => null,
+    instructions: true,
   },
   {
     id: 'flask',
@@ -137,11 +181,24 @@ export const LINEUP = [
     start: (port, routes) => ({
       command: GUNICORN,
       args: [
-        '--workers', '1', '--worker-class', 'gthread', '--threads', '4', '--bind', `127.0.0.1:${port}`,
-        '--chdir', join(BENCH_DIR, 'flask'), '--log-level', 'warning', 'app:app',
+        '--workers',
+        '1',
+        '--worker-class',
+        'gthread',
+        '--threads',
+        '4',
+        '--bind',
+        `127.0.0.1:${port}`,
+        '--chdir',
+        join(BENCH_DIR, 'flask'),
+        '--log-level',
+        'warning',
+        'app:app',
       ],
       env: { ROUTES: String(routes) },
     }),
+    // Not under the instruction meter: it counts the instructions of Node.js servers.
+    instructions: false,
     check: async () => {
       const setup = spawnSync('bash', [join(BENCH_DIR, 'flask', 'setup.sh')], { encoding: 'utf8', timeout: 300_000 });
       if (setup.status === 0) return null;
@@ -164,3 +221,32 @@ function flaskVersions() {
   flaskCache = flask ? `${flask} (gunicorn ${gunicorn}, python ${py})` : undefined;
   return flaskCache;
 }
+
+/**
+ * Every scenario, in the order of the report. Scenarios with the same `batch` are measured
+ * together by the wall-clock meter (the same rounds).
+ * @type {import('./processes.mjs').Scenario[]}
+ */
+export const SCENARIOS = [
+  { id: 'hello', label: 'GET /hello', routes: 10, method: 'GET', path: '/hello', expect: { text: HELLO } },
+  { id: 'users', label: 'GET /users/:id', routes: 10, method: 'GET', path: '/users/42', expect: { json: userResponse('42') } },
+  { id: 'echo', label: 'POST /echo (1 KB JSON)', routes: 10, method: 'POST', path: '/echo', body: ECHO_JSON, expect: { json: ECHO_BODY } },
+  {
+    id: 'routes-10',
+    label: '10 REST routes, last dynamic',
+    routes: 10,
+    method: 'GET',
+    batch: 'routes',
+    path: lastDynamicPath(10),
+    expect: { json: restResponse({ id: '42', itemId: '7' }) },
+  },
+  {
+    id: 'routes-1000',
+    label: '1000 REST routes, last dynamic',
+    routes: 1000,
+    method: 'GET',
+    batch: 'routes',
+    path: lastDynamicPath(1000),
+    expect: { json: restResponse({ id: '42', itemId: '7' }) },
+  },
+];

@@ -1,34 +1,98 @@
-// The root README's Performance section is rendered from bench/results/latest.json, so that
-// every number it quotes comes from one complete `npm run bench` (test/bench-readme.test.ts
-// checks that they agree). `node bench/readme.mjs` re-renders it from the saved results.
-import { readFileSync, writeFileSync } from 'node:fs';
+// @ts-check
+// The root README's Performance section is rendered from the committed summaries of the
+// latest complete runs — the instruction meter's from bench/results/instructions.json, the
+// wall-clock one from bench/results/latest.json — so that every number it quotes comes from
+// a run (test/bench-readme.test.ts checks that they agree).
+//   node bench/readme.mjs             re-renders both parts from the committed summaries
+//   node bench/readme.mjs --from-raw  first rebuilds the summaries and the files rendered from
+//                                     them (latest.{json,md,svg}, instructions.{json,md}) from
+//                                     the raw results in bench/results/raw/ (git-ignored), e.g.
+//                                     after a change to what a summary keeps or how it is rendered
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RESULTS_DIR, readmeSection } from './report.mjs';
+import { instructionsReadmeSection, writeInstructionsReport } from './instructions-report.mjs';
+import { readmeSection, writeReport } from './report.mjs';
+import { RAW_DIR, RESULTS_DIR, readJson } from './summary.mjs';
 
 export const README = join(fileURLToPath(new URL('..', import.meta.url)), 'README.md');
-const START = '<!-- bench:start -->';
-const END = '<!-- bench:end -->';
 
-/** The README text between the bench markers. */
-export function quotedSection(readme) {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start === -1 || end < start) throw new Error(`README.md lacks the ${START} … ${END} markers`);
-  return readme.slice(start + START.length, end).trim();
+/** The README's rendered parts: marker name, summary file, renderer. */
+export const SECTIONS = {
+  wallclock: { marker: 'bench', file: 'latest.json', render: readmeSection },
+  instructions: { marker: 'bench-instructions', file: 'instructions.json', render: instructionsReadmeSection },
+};
+
+/** @param {keyof typeof SECTIONS} part */
+function markers(part) {
+  const { marker } = SECTIONS[part];
+  return { start: `<!-- ${marker}:start -->`, end: `<!-- ${marker}:end -->` };
 }
 
-/** Replaces the README's Performance section with one rendered from `report`. */
-export function updateReadme(report) {
-  const readme = readFileSync(README, 'utf8');
-  quotedSection(readme); // throws when the markers are missing
-  const start = readme.indexOf(START) + START.length;
-  const end = readme.indexOf(END);
-  writeFileSync(README, `${readme.slice(0, start)}\n${readmeSection(report).trim()}\n${readme.slice(end)}`);
+/**
+ * The README text between one part's markers.
+ * @param {string} readme @param {keyof typeof SECTIONS} [part]
+ */
+export function quotedSection(readme, part = 'wallclock') {
+  const { start, end } = markers(part);
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from === -1 || to < from) throw new Error(`README.md lacks the ${start} … ${end} markers`);
+  return readme.slice(from + start.length, to).trim();
 }
 
-export function latestReport() {
-  return JSON.parse(readFileSync(join(RESULTS_DIR, 'latest.json'), 'utf8'));
+/**
+ * Replaces the README's rendered parts with those rendered from the summaries given, or,
+ * for a part not given, from the committed one (a part without a summary is left as it is).
+ * @param {{wallclock?: any, instructions?: any}} [summaries]
+ */
+export function updateReadme(summaries = {}) {
+  let readme = readFileSync(README, 'utf8');
+  for (const part of /** @type {Array<keyof typeof SECTIONS>} */ (Object.keys(SECTIONS))) {
+    const summary = summaries[part] ?? committedSummary(part);
+    if (summary === null) continue;
+    quotedSection(readme, part); // throws when the markers are missing
+    const { start, end } = markers(part);
+    const from = readme.indexOf(start) + start.length;
+    const to = readme.indexOf(end);
+    readme = `${readme.slice(0, from)}\n${SECTIONS[part].render(summary).trim()}\n${readme.slice(to)}`;
+  }
+  writeFileSync(README, readme);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) updateReadme(latestReport());
+/**
+ * The committed summary of the latest complete run of one meter, or null when there is none.
+ * @param {keyof typeof SECTIONS} part
+ */
+export function committedSummary(part) {
+  const path = join(RESULTS_DIR, SECTIONS[part].file);
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
+}
+
+/** Rebuilds each summary, and what is rendered from it, from its raw results where they exist; returns the ones rebuilt. */
+export function rebuildFromRaw() {
+  const rebuilt = [];
+  const wallclock = join(RAW_DIR, 'latest.json');
+  if (existsSync(wallclock)) {
+    writeReport(readJson(wallclock), 'latest', { writeRawCopy: false });
+    rebuilt.push('latest.{json,md,svg}');
+  }
+  const instructions = join(RAW_DIR, 'instructions.json');
+  if (existsSync(instructions)) {
+    writeInstructionsReport(readJson(instructions), 'instructions', { writeRawCopy: false });
+    rebuilt.push('instructions.{json,md}');
+  }
+  return rebuilt;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--from-raw')) {
+    const rebuilt = rebuildFromRaw();
+    process.stderr.write(
+      rebuilt.length
+        ? `Rebuilt bench/results/${rebuilt.join(' and ')} from bench/results/raw/.\n`
+        : 'Nothing in bench/results/raw/ to rebuild from.\n',
+    );
+  }
+  updateReadme();
+}

@@ -1,11 +1,12 @@
-// Turns one benchmark run into bench/results/latest.{md,json,svg}. The chart is plain
-// hand-written SVG: no charting dependency.
+// Turns one wall-clock run into bench/results/latest.{json,md,svg}: the targets are judged
+// on the raw report (every round), everything else is rendered from its summary
+// (summary.mjs). The chart is plain hand-written SVG: no charting dependency.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_DIR } from './lineup.mjs';
-import { median, quantile } from './stats.mjs';
+import { median } from './stats.mjs';
+import { formatJson, RESULTS_DIR, roundSpread, summarizeWallclock, writeRaw } from './summary.mjs';
 
-export const RESULTS_DIR = join(BENCH_DIR, 'results');
+export { RESULTS_DIR, roundSpread };
 
 const fmt = (value, digits) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 const fmtInt = (value) => (value === null || value === undefined ? '—' : Math.round(value).toLocaleString('en-US'));
@@ -41,12 +42,29 @@ const MEASURES = [
  * which time stolen by the host does not lower.
  */
 export function evaluateTargets(report) {
-  const [byRate, byCpu] = MEASURES.map((measure) => targetsOn(report, measure));
+  const [byRate, byCpu] = MEASURES.map(({ key, unit }) =>
+    judgeTargets({
+      ratio: (scenario, server) => rowOf(report, scenario, server)?.[key] ?? null,
+      scale: sameRoundMedian(rowOf(report, 'routes-1000', 'carafe'), rowOf(report, 'routes-10', 'carafe'), key),
+      scaleText: (scale) => `median of same-round ${unit} ratios ${fmt(scale, 3)}`,
+      scenarios: report.scenarios,
+      router: report.router,
+    }),
+  );
   return byRate.map((t, i) => ({ ...t, cpu_measured: byCpu[i].measured, cpu_status: byCpu[i].status }));
 }
 
-function targetsOn(report, { key, unit }) {
-  const ratio = (scenario, server) => rowOf(report, scenario, server)?.[key] ?? null;
+/**
+ * The targets judged on one measure (the wall clock's req/s or CPU-time ratios, or the
+ * instruction meter's ratios).
+ * @param {object} o
+ * @param {(scenario: string, server: string) => number | null} o.ratio a server's ratio to node:http (higher is better)
+ * @param {number | null} o.scale Carafe's 1000-route figure over its 10-route one (1 = no slower)
+ * @param {(scale: number | null) => string} o.scaleText how that scale was measured
+ * @param {Record<string, string>} o.scenarios labels
+ * @param {any} [o.router] the router micro-benchmark's results (null: not run); undefined leaves the lookup target out
+ */
+export function judgeTargets({ ratio, scale, scaleText, scenarios, router }) {
   const judge = (ok) => (ok === null ? 'n/a' : ok ? 'pass' : 'FAIL');
   const targets = [];
 
@@ -61,26 +79,27 @@ function targetsOn(report, { key, unit }) {
     const c = ratio(scenario, 'carafe');
     const f = ratio(scenario, 'fastify');
     targets.push({
-      target: `${report.scenarios[scenario]}: Carafe ≥ Fastify`,
+      target: `${scenarios[scenario]}: Carafe ≥ Fastify`,
       measured: `Carafe ${fmt(c, 3)}, Fastify ${fmt(f, 3)}`,
       status: judge(c === null || f === null ? null : c >= f),
     });
   }
-  const scale = sameRoundMedian(rowOf(report, 'routes-1000', 'carafe'), rowOf(report, 'routes-10', 'carafe'), key);
   targets.push({
     target: '1000 routes: Carafe ≥ 0.9 of its own 10-route rate',
-    measured: `median of same-round ${unit} ratios ${fmt(scale, 3)}`,
+    measured: scaleText(scale),
     status: judge(scale === null ? null : scale >= 0.9),
   });
-  // Measured in CPU time alone: the same under both measures.
-  const lookups = report.router?.results ?? [];
-  const slowest = lookups.length ? Math.max(...lookups.map((l) => l.ratio)) : null;
-  targets.push({
-    target: 'Route lookup: Carafe within 1.5× of find-my-way (10, 100, 1000 routes)',
-    measured: lookups.length ? lookups.map((l) => `${l.routes}: ${fmt(l.ratio, 2)}×`).join(', ') : 'not run',
-    status: judge(slowest === null ? null : slowest <= 1.5),
-  });
-  const gaps = Object.keys(report.scenarios)
+  if (router !== undefined) {
+    // Measured in CPU time alone: the same under both wall-clock measures.
+    const lookups = router?.results ?? [];
+    const slowest = lookups.length ? Math.max(...lookups.map((l) => l.ratio)) : null;
+    targets.push({
+      target: 'Route lookup: Carafe within 1.5× of find-my-way (10, 100, 1000 routes)',
+      measured: lookups.length ? lookups.map((l) => `${l.routes}: ${fmt(l.ratio, 2)}×`).join(', ') : 'not run',
+      status: judge(slowest === null ? null : slowest <= 1.5),
+    });
+  }
+  const gaps = Object.keys(scenarios)
     .map((scenario) => {
       const inProcess = ratio(scenario, 'carafe');
       const served = ratio(scenario, 'carafe-serve');
@@ -96,20 +115,23 @@ function targetsOn(report, { key, unit }) {
 }
 
 /** The targets judged both ways: on requests/s ratios (the issue's definition) and on CPU-time ratios. */
-function targetTable(targets, heading) {
+export function targetTable(targets, heading) {
   const lines = [`| ${heading} | on req/s ratios | | on CPU-time ratios | |`, '|---|---|---|---|---|'];
   for (const t of targets) lines.push(`| ${t.target} | ${t.measured} | ${t.status} | ${t.cpu_measured ?? '—'} | ${t.cpu_status ?? '—'} |`);
   return lines;
 }
 
-function markdown(report, name) {
+/** The Markdown report (latest.md) of a wall-clock summary. */
+export function wallclockMarkdown(report, name) {
   const { machine, versions, method } = report;
   const lines = [];
   lines.push('# Carafe benchmark results', '');
   lines.push(`${method.quick ? '**Quick run (development only: too short to quote).** ' : ''}Run on ${report.date}.`, '');
   lines.push(
     `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os} (${machine.arch})`,
-    `- **Versions:** ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- **Versions:** ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `- **Method:** ${method.text}`,
     '',
   );
@@ -198,7 +220,9 @@ export function svgChart(report) {
         const color = COLORS[row.server] ?? PEER_COLOR;
         parts.push(`<rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/>`);
         const note = row.note ? ' ⚠' : '';
-        parts.push(`<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + bar - 4}">${row.ratio.toFixed(2)} · ${Math.round(row.rps).toLocaleString('en-US')} req/s${note}</text>`);
+        parts.push(
+          `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + bar - 4}">${row.ratio.toFixed(2)} · ${Math.round(row.rps).toLocaleString('en-US')} req/s${note}</text>`,
+        );
       }
       y += bar + gap;
     }
@@ -214,7 +238,12 @@ export function svgChart(report) {
   const { machine, versions, method } = report;
   const footer = [
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os}`,
-    ...wrap(`Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`, 150),
+    ...wrap(
+      `Versions: ${Object.entries(versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+      150,
+    ),
     ...wrap(`Method: ${method.text}`, 150),
     `Run: ${report.date}${method.quick ? ' (quick run — development only)' : ''}`,
   ];
@@ -256,9 +285,9 @@ export function readmeSection(report) {
   const rateSpread = roundSpread(report, 'ratio');
   const cpuSpread = roundSpread(report, 'cpu_ratio');
   lines.push(
-    'The same runs measured in CPU time per request (node:http\'s over the server\'s, from `/proc`: the',
-    'server\'s processes\' user + system time over the requests served). Time the host steals from the',
-    'VM is not charged to the server\'s processes, but a core the host slows down still is: in this run,',
+    "The same runs measured in CPU time per request (node:http's over the server's, from `/proc`: the",
+    "server's processes' user + system time over the requests served). Time the host steals from the",
+    "VM is not charged to the server's processes, but a core the host slows down still is: in this run,",
     `the typical interquartile range of one server's per-round ratios was ${fmt(rateSpread, 2)} in req/s and`,
     `${fmt(cpuSpread, 2)} in CPU time.`,
     '',
@@ -291,20 +320,11 @@ export function controlSummary(report) {
     const [low, high] = [fmt(Math.min(...values), 2), fmt(Math.max(...values), 2)];
     return low === high ? low : `${low}–${high}`;
   };
-  return `**Control.** node:http measured against itself (a second process, run like any other server) came out at ` +
+  return (
+    `**Control.** node:http measured against itself (a second process, run like any other server) came out at ` +
     `${range('ratio')} in req/s and ${range('cpu_ratio')} in CPU time across the scenarios, where a machine without noise ` +
-    'would give 1.00: differences between servers smaller than that gap are within the noise of this run.';
-}
-
-/** The median, over the rows measured against node:http, of the interquartile range of their per-round `key` ratios. */
-export function roundSpread(report, key) {
-  const spreads = report.rows
-    .filter((row) => row.server !== 'node' && row.rounds?.length >= 4)
-    .map((row) => {
-      const values = row.rounds.map((r) => r[key]).filter((v) => typeof v === 'number').sort((a, b) => a - b);
-      return values.length >= 4 ? quantile(values, 0.75) - quantile(values, 0.25) : null;
-    });
-  return median(spreads);
+    'would give 1.00: differences between servers smaller than that gap are within the noise of this run.'
+  );
 }
 
 function ratioTable(report, servers, key) {
@@ -333,15 +353,20 @@ const README_LABELS = {
 };
 
 /**
- * Writes `bench/results/<name>.{md,json,svg}` and returns the Markdown. A complete run is
- * written as `latest` (what the README quotes), anything less as `partial`.
+ * Writes a wall-clock run: the raw report (every round) to `bench/results/raw/<name>.json`,
+ * its summary to `bench/results/<name>.json`, and `<name>.{md,svg}` rendered from the
+ * summary; returns the Markdown. A complete run is written as `latest` (what the README
+ * quotes), anything less as `partial`.
+ * @param {any} raw @param {string} [name] @param {{writeRawCopy?: boolean}} [o] false when `raw` was read from there
  */
-export function writeReport(report, name = 'latest') {
-  report.targets = evaluateTargets(report);
-  const md = markdown(report, name);
+export function writeReport(raw, name = 'latest', { writeRawCopy = true } = {}) {
+  raw.targets = evaluateTargets(raw);
+  if (writeRawCopy) writeRaw(name, raw);
+  const summary = summarizeWallclock(raw);
+  const md = wallclockMarkdown(summary, name);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
-  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(RESULTS_DIR, `${name}.svg`), svgChart(report));
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), formatJson(summary));
+  writeFileSync(join(RESULTS_DIR, `${name}.svg`), svgChart(summary));
   return md;
 }

@@ -18,9 +18,26 @@ const SHAPES = [
 ];
 
 const NOUNS = [
-  'users', 'orders', 'products', 'invoices', 'payments', 'customers', 'carts', 'reviews',
-  'categories', 'shipments', 'coupons', 'stores', 'employees', 'tickets', 'projects',
-  'tasks', 'comments', 'files', 'teams', 'webhooks',
+  'users',
+  'orders',
+  'products',
+  'invoices',
+  'payments',
+  'customers',
+  'carts',
+  'reviews',
+  'categories',
+  'shipments',
+  'coupons',
+  'stores',
+  'employees',
+  'tickets',
+  'projects',
+  'tasks',
+  'comments',
+  'files',
+  'teams',
+  'webhooks',
 ];
 
 /**
@@ -93,7 +110,8 @@ export const ECHO_BODY = Object.freeze({
   shipping: { method: 'standard', price: 4.95, trackingNumber: null },
   totals: { subtotal: 135.55, tax: 27.11, total: 167.61, currency: 'EUR' },
   tags: ['gift', 'fragile', 'priority-customer'],
-  notes: 'Please wrap the carafes separately. Leave the parcel with the neighbour at number 14 if nobody answers. Thanks for the quick delivery last time!',
+  notes:
+    'Please wrap the carafes separately. Leave the parcel with the neighbour at number 14 if nobody answers. Thanks for the quick delivery last time!',
 });
 
 /** `ECHO_BODY` serialized, as sent on the wire. */

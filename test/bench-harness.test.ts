@@ -6,7 +6,9 @@ import { parseWrkOutput } from '../bench/load.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { ECHO_BODY, ECHO_JSON, lastDynamicPath, restRoutes } from '../bench/routes.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
-import { controlSummary, evaluateTargets, roundSpread, svgChart } from '../bench/report.mjs';
+import { controlSummary, evaluateTargets, svgChart } from '../bench/report.mjs';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { WALLCLOCK_FORMAT, formatJson, roundSpread, summarizeWallclock } from '../bench/summary.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { cpuTimes, processTreeCpuSeconds, stolenShare } from '../bench/cpu.mjs';
 
@@ -38,8 +40,10 @@ describe('bench: wrk output', () => {
   });
 
   it('counts non-2xx answers and socket errors other than reads, with seconds as a unit', () => {
-    const text = WRK_OUTPUT.replace('     99%   11.45ms', '     99%    1.20s')
-      .replace('Requests/sec:', 'Socket errors: connect 1, read 50, write 2, timeout 3\n  Non-2xx or 3xx responses: 7\nRequests/sec:');
+    const text = WRK_OUTPUT.replace('     99%   11.45ms', '     99%    1.20s').replace(
+      'Requests/sec:',
+      'Socket errors: connect 1, read 50, write 2, timeout 3\n  Non-2xx or 3xx responses: 7\nRequests/sec:',
+    );
     const result = parseWrkOutput(text);
     expect(result.p99_ms).toBe(1200);
     expect(result.errors).toBe(6);
@@ -75,7 +79,14 @@ describe('bench: shared routes', () => {
 
 function row(scenario: string, server: string, ratio: number, rps = ratio * 10000, cpuRatio = ratio) {
   return {
-    scenario, server, rps, p50_ms: 1, p99_ms: 2, ratio, cpu_us: 20 / cpuRatio, cpu_ratio: cpuRatio,
+    scenario,
+    server,
+    rps,
+    p50_ms: 1,
+    p99_ms: 2,
+    ratio,
+    cpu_us: 20 / cpuRatio,
+    cpu_ratio: cpuRatio,
     rounds: [{ round: 1, rps, p50_ms: 1, p99_ms: 2, ratio, cpu_ratio: cpuRatio }],
   };
 }
@@ -98,11 +109,20 @@ describe('bench: targets', () => {
     const targets = evaluateTargets(
       report(
         [
-          row('hello', 'carafe', 0.9), row('hello', 'fastify', 0.95), row('hello', 'carafe-serve', 0.86),
-          row('users', 'carafe', 0.8), row('users', 'fastify', 0.85),
-          row('routes-10', 'carafe', 0.8, 20000), row('routes-1000', 'carafe', 0.76, 19000),
+          row('hello', 'carafe', 0.9),
+          row('hello', 'fastify', 0.95),
+          row('hello', 'carafe-serve', 0.86),
+          row('users', 'carafe', 0.8),
+          row('users', 'fastify', 0.85),
+          row('routes-10', 'carafe', 0.8, 20000),
+          row('routes-1000', 'carafe', 0.76, 19000),
         ],
-        { results: [{ routes: 10, ratio: 1.2 }, { routes: 1000, ratio: 1.6 }] },
+        {
+          results: [
+            { routes: 10, ratio: 1.2 },
+            { routes: 1000, ratio: 1.6 },
+          ],
+        },
       ),
     );
     const status = Object.fromEntries(targets.map((t: { target: string; status: string }) => [t.target.slice(0, 12), t.status]));
@@ -119,13 +139,19 @@ describe('bench: targets', () => {
   it('judges the same targets again on CPU-time ratios, independently of the req/s ones', () => {
     const targets = evaluateTargets(
       report([
-        row('hello', 'carafe', 0.8, 8000, 0.93), row('hello', 'fastify', 0.82, 8200, 0.9),
-        row('users', 'carafe', 0.8, 8000, 0.7), row('users', 'fastify', 0.7, 7000, 0.75),
-        row('routes-10', 'carafe', 0.8, 8000, 0.9), row('routes-1000', 'carafe', 0.7, 7000, 0.88),
+        row('hello', 'carafe', 0.8, 8000, 0.93),
+        row('hello', 'fastify', 0.82, 8200, 0.9),
+        row('users', 'carafe', 0.8, 8000, 0.7),
+        row('users', 'fastify', 0.7, 7000, 0.75),
+        row('routes-10', 'carafe', 0.8, 8000, 0.9),
+        row('routes-1000', 'carafe', 0.7, 7000, 0.88),
       ]),
     );
     const byTarget = Object.fromEntries(
-      targets.map((t: { target: string; status: string; cpu_status: string; cpu_measured: string }) => [t.target.slice(0, 12), [t.status, t.cpu_status]]),
+      targets.map((t: { target: string; status: string; cpu_status: string; cpu_measured: string }) => [
+        t.target.slice(0, 12),
+        [t.status, t.cpu_status],
+      ]),
     );
     expect(byTarget).toMatchObject({
       '/hello: Cara': ['FAIL', 'pass'], // 0.80 < 0.85 in req/s; 0.93 ≥ 0.85 and ≥ 0.90 − 0.03 in CPU time
@@ -137,17 +163,22 @@ describe('bench: targets', () => {
 
   it('reports how far the control (node:http against itself) landed from 1.00', () => {
     expect(controlSummary(report([row('hello', 'carafe', 0.9)]))).toBeNull();
-    const text: string = controlSummary(report([row('hello', 'node-control', 0.93, 9300, 0.98), row('users', 'node-control', 1.04, 10400, 1.01)]));
+    const text: string = controlSummary(
+      report([row('hello', 'node-control', 0.93, 9300, 0.98), row('users', 'node-control', 1.04, 10400, 1.01)]),
+    );
     expect(text).toContain('0.93–1.04 in req/s and 0.98–1.01 in CPU time');
   });
 
   it('measures how much per-round ratios spread, per measure', () => {
     const spread = (values: number[]) => ({
-      scenario: 'hello', server: 'carafe', rounds: values.map((v, i) => ({ round: i + 1, ratio: v, cpu_ratio: 0.9 + v / 100 })),
+      scenario: 'hello',
+      server: 'carafe',
+      rounds: values.map((v, i) => ({ round: i + 1, ratio: v, cpu_ratio: 0.9 + v / 100 })),
     });
     const r = report([spread([0.6, 0.8, 0.9, 1.0, 1.2]), { ...spread([1, 1, 1, 1, 1]), server: 'node' }]);
-    expect(roundSpread(r, 'ratio')).toBeCloseTo(0.2); // quartiles 0.8 and 1.0; node:http's rows are left out
-    expect(roundSpread(r, 'cpu_ratio')).toBeCloseTo(0.002);
+    const summary = summarizeWallclock({ ...r, targets: [] });
+    expect(roundSpread(summary, 'ratio')).toBeCloseTo(0.2); // quartiles 0.8 and 1.0; node:http's rows are left out
+    expect(roundSpread(summary, 'cpu_ratio')).toBeCloseTo(0.002);
   });
 
   it('draws an SVG bar per measured row, with text escaped', () => {
@@ -156,6 +187,65 @@ describe('bench: targets', () => {
     expect(svg.match(/<rect /g)).toHaveLength(3); // background + two bars
     expect(svg).toContain('Test &lt;CPU&gt; &amp; co');
     expect(svg).toContain('0.90 · 9,000 req/s');
+  });
+});
+
+describe('bench: the committed summary of a wall-clock run', () => {
+  const raw = () => ({
+    ...report([
+      {
+        ...row('hello', 'carafe', 0.9),
+        rounds: [0.7, 0.8, 0.9, 1.0].map((ratio, i) => ({ round: i + 1, rps: 1, ratio, cpu_ratio: ratio })),
+      },
+      { ...row('hello', 'fastify', 0.95), note: 'unavailable: not built', rounds: [] },
+    ]),
+    targets: [{ target: 't', measured: 'm', status: 'pass' }],
+  });
+
+  it('keeps every median and ratio, and replaces the rounds by their number and spread', () => {
+    const summary = summarizeWallclock(raw());
+    expect(summary.format).toBe(WALLCLOCK_FORMAT);
+    expect(summary.targets).toEqual([{ target: 't', measured: 'm', status: 'pass' }]);
+    expect(summary.rows[0]).toEqual({
+      scenario: 'hello',
+      server: 'carafe',
+      rps: 9000,
+      p50_ms: 1,
+      p99_ms: 2,
+      ratio: 0.9,
+      cpu_us: 20 / 0.9,
+      cpu_ratio: 0.9,
+      round_count: 4,
+      ratio_iqr: 0.15,
+      cpu_ratio_iqr: 0.15, // quartiles 0.775 and 0.925
+    });
+    expect(summary.rows[1]).toMatchObject({ round_count: 0, ratio_iqr: null, note: 'unavailable: not built' });
+    expect(JSON.stringify(summary)).not.toContain('"rounds"');
+  });
+
+  it('renders the same tables from the summary as it did from every round', () => {
+    const full = raw();
+    const summary = summarizeWallclock(full);
+    expect(controlSummary(summary)).toBe(controlSummary(full));
+    expect(svgChart(summary)).toBe(svgChart(full));
+  });
+
+  it('refuses a raw report whose targets were not judged', () => {
+    expect(() => summarizeWallclock({ ...raw(), targets: undefined })).toThrow(/targets/);
+  });
+
+  it('writes JSON with each short object on one line, and reads back the same value', () => {
+    const value = {
+      rows: [
+        { a: 1, b: 'x' },
+        { a: 2, b: null },
+      ],
+      nested: { deep: { list: [1, 2, 3] } },
+      long: 'y'.repeat(40),
+    };
+    const text: string = formatJson(value, 30);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(text).toContain('\n    {"a":1,"b":"x"},\n');
   });
 });
 
@@ -204,7 +294,7 @@ describe('bench: steal time', () => {
     expect(processTreeCpuSeconds(2 ** 22 + 12345)).toBeNull(); // above Linux's pid_max: no such process
   });
 
-  it('reads this machine\'s /proc/stat', () => {
+  it("reads this machine's /proc/stat", () => {
     const times = cpuTimes();
     expect(times.cpu.total).toBeGreaterThan(0);
     expect(times.cpu0.steal).toBeGreaterThanOrEqual(0);
