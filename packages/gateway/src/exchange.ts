@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
+import { type BodyIterator, describe, iterate, openToClose } from './body.js';
 import { checkResponse } from './headers.js';
 import { closeAfterResponse, kClosing } from './connection.js';
 import { EMPTY_INPUT, RequestBody, hasBody } from './input.js';
@@ -71,7 +72,7 @@ const DRAIN_LIMIT = 256 * 1024;
 /** Resolves to this when the second chunk of a stream is not ready by the next turn of the event loop. */
 const NOT_YET = Symbol('not yet');
 
-type Iter = Iterator<Chunk> | AsyncIterator<Chunk>;
+type Iter = BodyIterator;
 
 export class Exchange {
   environ!: Environ;
@@ -397,33 +398,6 @@ function withLength(headers: HeaderList, length: number): HeaderList {
   const copy = headers.slice();
   copy.push(['Content-Length', `${length}`]);
   return copy;
-}
-
-function iterate(body: unknown): Iter {
-  if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array)) {
-    const asyncIterator = (body as Partial<AsyncIterable<Chunk>>)[Symbol.asyncIterator];
-    if (typeof asyncIterator === 'function') return asyncIterator.call(body);
-    const syncIterator = (body as Partial<Iterable<Chunk>>)[Symbol.iterator];
-    if (typeof syncIterator === 'function') return syncIterator.call(body);
-  }
-  throw complianceError(`§3.2 application must return an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
-}
-
-/** The iterator of a body that will not be sent, so that it can be closed; none for arrays or non-iterables. */
-function openToClose(body: unknown): Iter | undefined {
-  if (Array.isArray(body)) return undefined;
-  try {
-    return iterate(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return typeof value;
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -9,6 +9,7 @@
  * `ReadableStream`, `Response`, `AbortSignal`, `setTimeout`, `console`).
  */
 import { ClientDisconnected, HttpStatusError, complianceError, describeError } from './errors.js';
+import { type BodyIterator, describe, iterate, openToClose } from './body.js';
 import { checkResponse, environKey } from './headers.js';
 import { defaultPort, splitHost } from './http/host.js';
 import { shutdown as runShutdown, startup as runStartup } from './lifespan.js';
@@ -288,7 +289,7 @@ class FetchInput implements InputStream, AsyncIterator<Uint8Array> {
   }
 }
 
-type Iter = Iterator<Chunk> | AsyncIterator<Chunk>;
+type Iter = BodyIterator;
 
 /** One request/response exchange: the environ in, the checked response out (§6.1). */
 class FetchExchange {
@@ -623,30 +624,4 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
     offset += part.byteLength;
   }
   return out;
-}
-
-function iterate(body: unknown): Iter {
-  if (body !== null && typeof body === 'object' && !(body instanceof Uint8Array)) {
-    const asyncIterator = (body as Partial<AsyncIterable<Chunk>>)[Symbol.asyncIterator];
-    if (typeof asyncIterator === 'function') return asyncIterator.call(body);
-    const syncIterator = (body as Partial<Iterable<Chunk>>)[Symbol.iterator];
-    if (typeof syncIterator === 'function') return syncIterator.call(body);
-  }
-  throw complianceError(`§3.2 application must return an Iterable or AsyncIterable of chunks, got ${describe(body)}`);
-}
-
-function openToClose(body: unknown): Iter | undefined {
-  if (Array.isArray(body)) return undefined;
-  try {
-    return iterate(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return typeof value;
 }
