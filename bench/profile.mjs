@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { callgrindMissing, control, dumpTotal, gcInWindow, parseAnnotate, parsePerfMap, symbolizeDump } from './callgrind.mjs';
+import { callgrindMissing, control, dumpTotal, gcInWindow, jitInWindow, parseAnnotate, parsePerfMap, symbolizeDump } from './callgrind.mjs';
 import { KeepAliveClient } from './client.mjs';
 import { countedPid, latestDump, launchUnderCallgrind } from './instructions.mjs';
 import { LINEUP, SCENARIOS } from './lineup.mjs';
@@ -25,7 +25,7 @@ const USAGE = `Usage: node bench/profile.mjs SERVER SCENARIO [options]
     .map((s) => s.id)
     .join(', ')}
   SCENARIO              ${SCENARIOS.map((s) => s.id).join(', ')}
-  --warmup-requests N   requests before counting (default 30000)
+  --warmup-requests N   requests before counting (default 25000)
   --requests N          requests counted (default 5000)
   --connections N       keep-alive connections (default 100)
   --top N               functions to print (default 30)
@@ -37,7 +37,7 @@ async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      'warmup-requests': { type: 'string', default: '30000' },
+      'warmup-requests': { type: 'string', default: '25000' },
       requests: { type: 'string', default: '5000' },
       connections: { type: 'string', default: '100' },
       top: { type: 'string', default: '30' },
@@ -114,6 +114,7 @@ async function main() {
 
   const total = dumpTotal(text);
   const gc = gcInWindow(text);
+  const jit = jitInWindow(text);
   const annotate = execFileSync('callgrind_annotate', [`--inclusive=${values.inclusive ? 'yes' : 'no'}`, `--threshold=100`, out], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
@@ -121,7 +122,8 @@ async function main() {
   const rows = parseAnnotate(annotate).slice(0, Number(values.top));
   const perRequest = (/** @type {number} */ ir) => Math.round(ir / requests).toLocaleString('en-US');
   const lines = [
-    `${server.label}, ${scenario.label}: ${perRequest(total)} instructions per request over ${requests} requests; ` +
+    `${server.label}, ${scenario.label}: ${perRequest(total - jit)} instructions per request over ${requests} requests, ` +
+      `V8's compiling left out as the meter does (${perRequest(total)} with it); ` +
       `GC: ${gc.minor} scavenge(s), ${gc.major} mark-compact(s), ${((100 * gc.ir) / total).toFixed(1)} % in their pauses.`,
     `${names}.`,
     '',
