@@ -86,7 +86,10 @@ describe('README server.ts', () => {
 
 describe('README API section', () => {
   const api = readme.slice(readme.indexOf('## API'));
-  const index = readFileSync(fileURLToPath(new URL('../src/index.ts', import.meta.url)), 'utf8');
+  // The main entry re-exports the node-free entry (fetch.ts) and adds the node-only exports.
+  const index = ['../src/index.ts', '../src/fetch.ts']
+    .map((file) => readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8'))
+    .join('\n');
   const types = readFileSync(fileURLToPath(new URL('../src/types.ts', import.meta.url)), 'utf8');
   const named = [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap(([, list]) =>
     list!
