@@ -1,9 +1,10 @@
 /**
  * What a parsed form is — {@link FormData}, {@link UploadedFile}, {@link FormLimits},
- * {@link FormError} — shared by the parsers: form.ts (urlencoded, on every runtime) and
+ * {@link FormError}, reading a whole body — shared by the parsers: form.ts (urlencoded, on every runtime) and
  * node/multipart.ts (multipart/form-data, Node-only). No runtime dependency.
  */
 import type { Readable } from 'node:stream';
+import { concatBytes } from './bytes.js';
 
 /**
  * An uploaded file: in memory, or spooled to a temporary file when larger than `maxFileMemoryBytes`.
@@ -31,7 +32,11 @@ export interface UploadedFile {
   bytes(): Uint8Array;
   /** The content decoded as UTF-8 (read synchronously from disk when spooled). */
   text(): string;
-  /** The content as a stream of bytes (a Node `Readable`, also an async iterable of `Buffer`s). */
+  /**
+   * The content as a stream of bytes: a Node `Readable` (an async iterable of `Buffer`s); in a
+   * fetch runtime bundle (workerd), where there is no `node:stream`, a web `ReadableStream`, which
+   * is an async iterable of bytes too — iterate it with `for await` to stay portable.
+   */
   stream(): Readable;
 }
 
@@ -78,6 +83,18 @@ export class FormError extends Error {
     this.name = 'FormError';
     this.status = status;
   }
+}
+
+/** Reads a whole form body, refusing it (413) as soon as it passes `limits.maxBytes`. */
+export async function readFormBody(input: AsyncIterable<Uint8Array>, limits: FormLimits): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of input) {
+    total += chunk.byteLength;
+    if (total > limits.maxBytes) throw new FormError(413, `The form body exceeds ${limits.maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return concatBytes(chunks, total);
 }
 
 /** A {@link FormData} being filled by a parser. */

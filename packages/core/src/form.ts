@@ -1,13 +1,13 @@
 /**
  * Form bodies: `application/x-www-form-urlencoded`, parsed here on every runtime, and
- * `multipart/form-data` (with files, via @fastify/busboy), parsed by node/multipart.ts, which is
- * loaded on the first multipart body: it needs Node's streams and file system (uploads over
- * `maxFileMemoryBytes` are spooled to temporary files), so on a fetch runtime bundle (workerd) a
- * multipart body fails with an error saying so. The body is read as a stream and every limit is
- * checked while reading.
+ * `multipart/form-data` (with files), parsed by the module `#carafe-node/multipart` loaded on the
+ * first multipart body: node/multipart.ts on Node, Bun and Deno (streamed through @fastify/busboy;
+ * uploads over `maxFileMemoryBytes` are spooled to temporary files), web-multipart.ts in a fetch
+ * runtime bundle (workerd: the platform's own parser, files in memory). Every limit is checked
+ * while reading.
  */
-import { concatBytes, decodeUtf8Exact } from './bytes.js';
-import { Form, FormError, type FormData, type FormLimits } from './form-data.js';
+import { decodeUtf8Exact } from './bytes.js';
+import { Form, FormError, type FormData, type FormLimits, readFormBody } from './form-data.js';
 
 export { DEFAULT_FILE_MEMORY_BYTES, FormError } from './form-data.js';
 export type { FormData, FormLimits, UploadedFile } from './form-data.js';
@@ -28,16 +28,10 @@ export async function parseForm(input: AsyncIterable<Uint8Array>, contentType: s
 }
 
 async function parseUrlEncoded(input: AsyncIterable<Uint8Array>, limits: FormLimits): Promise<FormData> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of input) {
-    total += chunk.byteLength;
-    if (total > limits.maxBytes) throw new FormError(413, `The form body exceeds ${limits.maxBytes} bytes`);
-    chunks.push(chunk);
-  }
+  const body = await readFormBody(input, limits);
   const form = new Form();
   let count = 0;
-  for (const [name, value] of new URLSearchParams(decodeUtf8Exact(concatBytes(chunks, total)))) {
+  for (const [name, value] of new URLSearchParams(decodeUtf8Exact(body))) {
     if (++count > (limits.maxFields ?? Infinity)) throw new FormError(413, `The form has more than ${limits.maxFields} fields`);
     form.addField(name, value);
   }

@@ -1,8 +1,9 @@
 /**
  * What `#carafe-node/*` (core's Node-only modules: node/*.ts) resolves to when bundling for a fetch
  * runtime (conditions `workerd`, `worker`, `browser`): the same functions, throwing. What needs
- * the file system or a socket — `app.run()`, `file()` and `sendFromDirectory()` responses,
- * `multipart/form-data` bodies — then fails with a message saying so, and nothing of Node is bundled.
+ * the file system or a socket — `app.run()`, `file()` and `sendFromDirectory()` responses — then
+ * fails with a message saying so, and nothing of Node is bundled. (`multipart/form-data` bodies have
+ * their own fetch-runtime parser there: web-multipart.ts.)
  */
 
 function unavailable(what: string): Error {
@@ -19,9 +20,4 @@ export async function run(): Promise<never> {
 /** See node/file.ts. */
 export async function fileResponse(): Promise<never> {
   throw unavailable('A file response (file(), sendFromDirectory())');
-}
-
-/** See node/multipart.ts. */
-export async function parseMultipart(): Promise<never> {
-  throw unavailable('Parsing a multipart/form-data body');
 }
