@@ -142,22 +142,33 @@ describe.each([
     expect(form.file('missing')).toBeUndefined();
   });
 
-  it('reads UTF-8 and RFC 5987 file names, and files without a Content-Type', async () => {
+  it('reads UTF-8 file names, and files without a Content-Type', async () => {
     const body = multipart([
       { name: 'a', filename: 'résumé.pdf', content: 'x' },
-      { name: 'b', filename: '', rawDisposition: `form-data; name="b"; filename*=UTF-8''%E2%82%AC.txt`, content: 'y' },
       { name: 'c', filename: '', type: 'application/octet-stream', content: '' },
       { name: 'd', filename: 'C:\\Users\\ann\\secret.txt', content: 'z' },
     ]);
     const form = await parseForm(source(body).input, MULTIPART, limits);
     expect(form.files.map((f) => [f.fieldName, f.filename, f.size])).toEqual([
       ['a', 'résumé.pdf', 1],
-      ['b', '€.txt', 1],
       ['c', '', 0],
       ['d', 'secret.txt', 1],
     ]);
     expect(form.files[0]!.contentType).toBe('text/plain');
   });
+
+  // RFC 7578 §4.2 says senders must not use `filename*`; busboy reads it, and what a platform's own
+  // parser does with it varies (Node 22's refuses the whole body, Node 24's reads it), so only the
+  // streamed parser promises it.
+  if (streams) {
+    it('reads an RFC 5987 file name (filename*)', async () => {
+      const body = multipart([
+        { name: 'b', filename: '', rawDisposition: `form-data; name="b"; filename*=UTF-8''%E2%82%AC.txt`, content: 'y' },
+      ]);
+      const form = await parseForm(source(body).input, MULTIPART, limits);
+      expect(form.files.map((f) => [f.fieldName, f.filename, f.size])).toEqual([['b', '€.txt', 1]]);
+    });
+  }
 
   it('handles a large file sent in small chunks (backpressure)', async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 'abcdefgh');
