@@ -81,12 +81,6 @@ export function appCallable(): TsgiApplication {
   return app;
 }
 
-// Built once: the fast path answers most requests with one of these pairs and one fresh
-// Content-Length pair. The header list itself is always fresh, so a middleware may append to it;
-// the shared pairs are frozen, so one that edits a pair in place instead of replacing it fails loudly.
-const TEXT_HEADER = Object.freeze(['content-type', TEXT_TYPE]) as unknown as [string, string];
-const JSON_HEADER = Object.freeze(['content-type', JSON_TYPE]) as unknown as [string, string];
-
 /**
  * The TSGI response for a plain value (not a `Response`, not bytes) without building a Response:
  * the synchronous fast path's answer. `null`/`undefined` → 204, string → text, else JSON.
@@ -103,13 +97,16 @@ export function valueToTsgi(value: unknown, method: string, serialize: Serialize
     const parts = (serialize as Serialize & { [kSerializeParts]?: SerializeParts })[kSerializeParts];
     text = parts !== undefined && parts.check(value) ? parts.write(value) : serialize(value);
   }
-  // Buffer.byteLength called here, not through bytes.ts's byteLength: a call into another module saved per response.
+  // A fresh pair, not a shared frozen one: frozen arrays sent every keyed load on the pair (in the
+  // binding and in Node's writeHead) to V8's generic path, ~500 instructions a response (callgrind).
+  const type: [string, string] = ['content-type', isText ? TEXT_TYPE : JSON_TYPE];
+  // A body of one known chunk: the server measures it and sends its Content-Length (docs/tsgi.md
+  // §3.7), so it is not measured here as well — Buffer.byteLength, String() and the server's check
+  // of the value cost ~900 instructions a response (callgrind). HEAD has no body to measure: it
+  // declares the length its GET would have.
+  if (method !== 'HEAD') return { status: 200, headers: [type], body: [text] };
   const length = NodeBuffer !== undefined ? NodeBuffer.byteLength(text) : utf8Length(text);
-  return {
-    status: 200,
-    headers: [isText ? TEXT_HEADER : JSON_HEADER, ['content-length', String(length)]],
-    body: method === 'HEAD' ? NO_BODY : [text],
-  };
+  return { status: 200, headers: [type, ['content-length', String(length)]], body: NO_BODY };
 }
 
 /** `response`, set to run the request's close callbacks when it is finished: one field read when it has none (almost always). */

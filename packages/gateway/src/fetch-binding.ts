@@ -14,7 +14,7 @@ import { checkResponse, environKey } from './headers.js';
 import { defaultPort, splitHost } from './http/host.js';
 import { shutdown as runShutdown, startup as runStartup } from './lifespan.js';
 import { problemResponse } from './problem.js';
-import { RequestAbort, defineSignal, kAbort } from './environ.js';
+import { RequestAbort, defineSignal, kAbort } from './lazy-signal.js';
 import type {
   Chunk,
   Environ,
