@@ -3,10 +3,9 @@
 // scenario and server the median instructions per request over the repeats, the ratio to
 // node:http, the spread, the collections in the window), the Markdown table
 // (instructions.md) and the README's part. Pure functions but for writeInstructionsReport.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { README_LABELS } from './lineup.mjs';
 import { median } from './stats.mjs';
-import { RESULTS_DIR, formatJson, writeRaw } from './summary.mjs';
+import { machineLines, writeSummary } from './summary.mjs';
 
 export const INSTRUCTIONS_FORMAT = 'carafe-bench/instructions-summary@1';
 
@@ -161,14 +160,11 @@ function methodLine(summary) {
 
 /** The Markdown report of a summary. @param {any} summary */
 export function instructionsMarkdown(summary) {
-  const { machine, versions, method } = summary;
+  const { method } = summary;
   const lines = ['# Carafe instruction counts', ''];
   lines.push(`${method.quick ? '**Quick run (development only: too few repeats to quote).** ' : ''}Run on ${summary.date}.`, '');
   lines.push(
-    `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os} (${machine.arch})`,
-    `- **Versions:** ${Object.entries(versions)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
+    ...machineLines(summary),
     `- **Method:** ${methodLine(summary)}`,
     '',
     '## Instructions per request',
@@ -246,31 +242,14 @@ function readmeTable(summary, servers, cell) {
   return lines;
 }
 
-/** @type {Record<string, string>} */
-const README_LABELS = {
-  node: 'node:http',
-  carafe: 'Carafe',
-  'carafe-serve': 'carafe serve -w 1',
-  fastify: 'Fastify',
-  hono: 'Hono',
-  koa: 'Koa',
-  express: 'Express',
-};
-
 /**
  * Writes an instruction run: raw measurements to `bench/results/raw/<name>.json`, the
  * summary to `bench/results/<name>.json` and its table to `<name>.md`; returns the summary
  * and the Markdown. A complete run is `instructions`, anything less `partial.instructions`.
- * @param {any} raw @param {string} name @param {{writeRawCopy?: boolean}} [o] false when `raw` was read from there
+ * @param {any} raw @param {string} name @param {{writeRawCopy?: boolean}} [options] `writeRawCopy` false when `raw` was read from there
  */
-export function writeInstructionsReport(raw, name, { writeRawCopy = true } = {}) {
-  if (writeRawCopy) writeRaw(name, raw);
-  const summary = summarizeInstructions(raw);
-  const md = instructionsMarkdown(summary);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${name}.json`), formatJson(summary));
-  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
-  return { summary, md };
+export function writeInstructionsReport(raw, name, options = {}) {
+  return writeSummary(raw, name, summarizeInstructions, instructionsMarkdown, options);
 }
 
 /** @param {number | null} value @param {number} digits */

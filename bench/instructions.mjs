@@ -17,7 +17,7 @@ import { callgrindMissing, control, dumpTotal, gcInWindow, jitInWindow, NODE_FLA
 import { KeepAliveClient } from './client.mjs';
 import { childrenOf } from './cpu.mjs';
 import { writeInstructionsReport } from './instructions-report.mjs';
-import { LINEUP, SCENARIOS } from './lineup.mjs';
+import { LINEUP, SCENARIOS, serverVersions } from './lineup.mjs';
 import { checkResponse, freePorts, hasTaskset, log, machineInfo, startProcess, stopProcess, waitReady } from './processes.mjs';
 import { updateReadme } from './readme.mjs';
 import { RAW_DIR } from './summary.mjs';
@@ -120,11 +120,7 @@ export async function runInstructionMeter(options) {
     }
   }
 
-  /** @type {Record<string, string>} */
-  const versions = { node, valgrind: valgrindVersion() };
-  for (const server of options.servers) {
-    if (server.package !== 'node') versions[server.package] = server.version() ?? 'not installed';
-  }
+  const versions = serverVersions(options.servers, { node, valgrind: valgrindVersion() });
   const meterServers = LINEUP.filter((s) => s.instructions);
   const raw = {
     meter: 'instructions',

@@ -2,9 +2,19 @@
 // The servers and scenarios under test: how to start each server, whether it can run here,
 // its version, and what each scenario requests and expects.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  esbuildForWorkerd,
+  missingRuntime,
+  runtimeBinary,
+  runtimesBin,
+  runtimeVersion,
+  WORKERD_BUNDLE_FLAGS,
+  workerdConfig,
+} from '../scripts/runtimes.mjs';
 import { ECHO_BODY, ECHO_JSON, HELLO, lastDynamicPath, restResponse, userResponse } from './routes.mjs';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -70,8 +80,71 @@ async function carafeBuilt() {
  * @property {StartFn} start the command line
  * @property {() => Promise<string | null>} check null when the server can run here, or the reason it cannot
  * @property {boolean} instructions whether the instruction meter runs it (Node.js servers)
+ * @property {string[]} [scenarios] the scenarios it takes part in, by id (default: every one)
  * @property {string} [worker] when requests are served by a child process: a string its command line contains
  */
+
+/**
+ * Whether `server` takes part in the scenario `scenarioId`: every server does in every scenario
+ * unless it names its own (the Carafe-on-other-runtimes rows take part in GET /hello only).
+ * @param {{scenarios?: string[]}} server @param {string} scenarioId
+ */
+export function runsScenario(server, scenarioId) {
+  return server.scenarios === undefined || server.scenarios.includes(scenarioId);
+}
+
+/**
+ * Carafe on another runtime: why it cannot run here (the runtime binary missing, or Carafe
+ * not built), or null.
+ * @param {'bun' | 'deno' | 'workerd'} runtime
+ */
+async function runtimeCheck(runtime) {
+  return missingRuntime(runtime) ?? (await carafeBuilt());
+}
+
+/** The binary of a runtime, or where scripts/install-runtimes.sh would put it. @param {'bun' | 'deno' | 'workerd'} runtime */
+function runtimeCommand(runtime) {
+  return runtimeBinary(runtime) ?? join(runtimesBin(), runtime);
+}
+
+/**
+ * Carafe on workerd: bundles bench/servers/carafe-workerd.mjs with the README's esbuild flags
+ * (ROUTES a constant: a Worker has no process.env) and writes a workerd config serving it on
+ * `port`, both into a scratch directory removed when the bench exits.
+ * @type {StartFn}
+ */
+export function startWorkerd(port, routes) {
+  const dir = join(os.tmpdir(), `carafe-bench-workerd-${process.pid}-${port}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const entry = join(BENCH_DIR, 'servers', 'carafe-workerd.mjs');
+  const args = [
+    entry,
+    ...WORKERD_BUNDLE_FLAGS,
+    `--define:process.env=${JSON.stringify({ ROUTES: String(routes) })}`,
+    '--outfile=worker.bundle.js',
+  ];
+  esbuildForWorkerd(args, dir);
+  writeFileSync(join(dir, 'config.capnp'), workerdConfig({ bundle: 'worker.bundle.js', address: `127.0.0.1:${port}` }));
+  return { command: runtimeCommand('workerd'), args: ['serve', join(dir, 'config.capnp')], env: { ROUTES: String(routes) } };
+}
+
+/** The short name of each server in the README's tables. @type {Record<string, string>} */
+export const README_LABELS = {
+  node: 'node:http',
+  'node-control': 'node:http again (control)',
+  carafe: 'Carafe',
+  'carafe-serve': 'carafe serve -w 1',
+  fastify: 'Fastify',
+  hono: 'Hono',
+  koa: 'Koa',
+  express: 'Express',
+  flask: 'Flask/Gunicorn',
+  'carafe-bun': 'Carafe on Bun',
+  'carafe-deno': 'Carafe on Deno',
+  'carafe-workerd': 'Carafe on workerd',
+};
 
 /**
  * Every server, in the order of the report.
@@ -199,12 +272,59 @@ export const LINEUP = [
     }),
     // Not under the instruction meter: it counts the instructions of Node.js servers.
     instructions: false,
+    // The master forks the worker that serves every request; the worker keeps the master's
+    // command line, and is the master's only child.
+    worker: 'gunicorn',
     check: async () => {
       const setup = spawnSync('bash', [join(BENCH_DIR, 'flask', 'setup.sh')], { encoding: 'utf8', timeout: 300_000 });
       if (setup.status === 0) return null;
       const why = `${setup.stderr ?? ''}${setup.error?.message ?? ''}`.trim().split('\n').slice(-2).join(' ');
       return `Flask/Gunicorn could not be installed into bench/.venv (${why || `exit ${setup.status}`})`;
     },
+  },
+  // Carafe on the other runtimes it runs on (the README's "Runs on"): the same app through the
+  // gateway's fetch binding (toFetchHandler), on GET /hello only. Wall clock only: the
+  // instruction meter counts Node.js processes under valgrind, which Bun, Deno and workerd do
+  // not run under; the costs meter measures GET /users/:id.
+  {
+    id: 'carafe-bun',
+    package: 'bun',
+    label: 'Carafe on Bun 1.x',
+    version: () => runtimeVersion('bun'),
+    start: (port, routes) => ({
+      command: runtimeCommand('bun'),
+      args: [join(BENCH_DIR, 'servers', 'carafe-bun.mjs')],
+      env: { PORT: String(port), ROUTES: String(routes) },
+    }),
+    check: () => runtimeCheck('bun'),
+    instructions: false,
+    scenarios: ['hello'],
+  },
+  {
+    id: 'carafe-deno',
+    package: 'deno',
+    label: 'Carafe on Deno 2.x',
+    version: () => runtimeVersion('deno'),
+    start: (port, routes) => ({
+      command: runtimeCommand('deno'),
+      args: ['run', '--allow-net', '--allow-env', '--allow-read', join(BENCH_DIR, 'servers', 'carafe-deno.mjs')],
+      env: { PORT: String(port), ROUTES: String(routes), NO_COLOR: '1' },
+    }),
+    check: () => runtimeCheck('deno'),
+    instructions: false,
+    scenarios: ['hello'],
+  },
+  {
+    id: 'carafe-workerd',
+    package: 'workerd',
+    label: 'Carafe on workerd',
+    version: () => runtimeVersion('workerd'),
+    start: startWorkerd,
+    check: async () =>
+      missingRuntime('workerd') ??
+      (existsSync(join(ROOT_DIR, 'node_modules', '.bin', 'esbuild')) ? carafeBuilt() : 'esbuild is not installed (run `npm ci`)'),
+    instructions: false,
+    scenarios: ['hello'],
   },
 ];
 
@@ -250,3 +370,16 @@ export const SCENARIOS = [
     expect: { json: restResponse({ id: '42', itemId: '7' }) },
   },
 ];
+
+/**
+ * The versions a report names: `base` (Node's, the meter's tools), then each server's package.
+ * @param {readonly {package: string, version: () => string | undefined}[]} servers @param {Record<string, string>} base
+ */
+export function serverVersions(servers, base) {
+  /** @type {Record<string, string>} */
+  const versions = { ...base };
+  for (const server of servers) {
+    if (server.package !== 'node') versions[server.package] = server.version() ?? 'not installed';
+  }
+  return versions;
+}

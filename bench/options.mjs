@@ -1,10 +1,10 @@
 // @ts-check
-// Command-line options of `npm run bench`, for both meters. Pure: parseOptions(argv) returns
+// Command-line options of `npm run bench`, for all three meters. Pure: parseOptions(argv) returns
 // the options or throws a UsageError (test/bench-instructions.test.ts).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LINEUP, ROOT_DIR, SCENARIOS } from './lineup.mjs';
+import { LINEUP, ROOT_DIR, runsScenario, SCENARIOS } from './lineup.mjs';
 
 export class UsageError extends Error {}
 
@@ -14,17 +14,19 @@ const WINDOW_MAX = 10_000;
 const PROBE_REQUESTS = 200;
 
 export const USAGE = `Usage: npm run bench -- [options]
-  --meter NAME          wallclock (default): requests/s and CPU time against node:http, or
-                        instructions: instructions per request counted by valgrind's callgrind
-Both meters:
+  --meter NAME          wallclock (default): requests/s and CPU time against node:http,
+                        instructions: instructions per request counted by valgrind's callgrind, or
+                        costs: cold start, resident memory and open-loop latency at a fixed rate
+Every meter:
   --only IDS            servers to run, comma-separated (${LINEUP.map((s) => s.id).join(',')}); node is always included
-  --scenarios IDS       scenarios to run, comma-separated (${SCENARIOS.map((s) => s.id).join(',')})
-  --connections N       keep-alive connections held open by the load generator (default 100)
+  --connections N       keep-alive connections held open by the load generator (default 100; costs 8)
   --node PATH           the Node.js binary the servers run on (wallclock: the one running the bench;
-                        instructions: the newest .tools/node-24.*/bin/node, else the one running the bench)
+                        instructions, costs: the newest .tools/node-24.*/bin/node, else the one running the bench)
   --no-pin              do not pin with taskset
   --port N              first port to use (default 3100)
   --quick               short run for development (a subset of servers; see each meter)
+Wall-clock and instruction meters:
+  --scenarios IDS       scenarios to run, comma-separated (${SCENARIOS.map((s) => s.id).join(',')})
 Wall-clock meter:
   --duration SECONDS    length of each measured run (default 1)
   --warmup SECONDS      warm-up of all servers of a scenario at once, 0 for none (default 2; quick 1)
@@ -44,6 +46,11 @@ Instruction meter:
   --jobs N              server processes measured at the same time (default: cores + 1; a server
                         under valgrind waits on its client and on callgrind_control part of the time)
   --keep-dumps          keep the callgrind dumps, in bench/results/raw/callgrind/
+Costs meter (GET /hello for the cold starts, GET /users/:id for the rest):
+  --starts N            cold starts per server, each timed from spawn to the first 200 (default 5; quick 2)
+  --warmup-requests N   requests before the resident memory is read (default 20000; quick 5000)
+  --rate N              open-loop requests per second, well below saturation (default 500)
+  --duration SECONDS    length of the open-loop run (default 10; quick 3)
   -h, --help`;
 
 // Quick runs keep to the servers the targets compare.
@@ -68,14 +75,39 @@ const FLAGS = /** @type {const} */ ({
   'window-instructions': { type: 'string' },
   jobs: { type: 'string' },
   'keep-dumps': { type: 'boolean', default: false },
+  starts: { type: 'string' },
+  rate: { type: 'string' },
   'no-router': { type: 'boolean', default: false },
   'no-pin': { type: 'boolean', default: false },
   port: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 });
 
-const WALLCLOCK_ONLY = ['duration', 'warmup', 'rounds', 'max-steal', 'retries', 'load', 'no-router'];
-const INSTRUCTIONS_ONLY = ['repeats', 'warmup-requests', 'requests', 'window-instructions', 'jobs', 'keep-dumps'];
+const METERS = ['wallclock', 'instructions', 'costs'];
+
+/** The flags only some meters take, and which. */
+const METERS_OF = {
+  duration: ['wallclock', 'costs'],
+  warmup: ['wallclock'],
+  rounds: ['wallclock'],
+  'max-steal': ['wallclock'],
+  retries: ['wallclock'],
+  load: ['wallclock'],
+  'no-router': ['wallclock'],
+  scenarios: ['wallclock', 'instructions'],
+  repeats: ['instructions'],
+  'warmup-requests': ['instructions', 'costs'],
+  requests: ['instructions'],
+  'window-instructions': ['instructions'],
+  jobs: ['instructions'],
+  'keep-dumps': ['instructions'],
+  starts: ['costs'],
+  rate: ['costs'],
+};
+
+// The costs meter measures absolute figures, not ratios: the node:http control, which shows
+// how noisy a ratio is, has nothing to add there.
+const NOT_COSTS = ['node-control'];
 
 /**
  * The newest Node.js 24 under .tools/ (where scripts/install-node.sh puts official builds),
@@ -118,10 +150,10 @@ export function parseOptions(argv, { cores = 2, defaultMeterNode = toolsNode24()
   }
   if (values.help) return { help: true };
   const meter = values.meter ?? 'wallclock';
-  if (meter !== 'wallclock' && meter !== 'instructions') throw new UsageError(`--meter must be wallclock or instructions, got "${meter}"`);
-  const foreign = (meter === 'wallclock' ? INSTRUCTIONS_ONLY : WALLCLOCK_ONLY).filter(
-    (name) => values[name] !== undefined && values[name] !== false,
-  );
+  if (!METERS.includes(meter)) throw new UsageError(`--meter must be wallclock, instructions or costs, got "${meter}"`);
+  const foreign = Object.entries(METERS_OF)
+    .filter(([name, meters]) => !meters.includes(meter) && values[name] !== undefined && values[name] !== false)
+    .map(([name]) => name);
   if (foreign.length) throw new UsageError(`${foreign.map((n) => `--${n}`).join(', ')}: not an option of the ${meter} meter`);
 
   /** @param {string} name @param {number} fallback @param {{integer?: boolean, min?: number}} [o] */
@@ -145,7 +177,13 @@ export function parseOptions(argv, { cores = 2, defaultMeterNode = toolsNode24()
     return ids;
   };
   const quick = Boolean(values.quick);
-  const lineup = meter === 'instructions' ? LINEUP.filter((s) => s.instructions) : LINEUP;
+  const lineup =
+    meter === 'instructions'
+      ? LINEUP.filter((s) => s.instructions)
+      : meter === 'costs'
+        ? // It measures GET /hello (cold starts) and GET /users/:id: not the GET /hello-only rows.
+          LINEUP.filter((s) => !NOT_COSTS.includes(s.id) && runsScenario(s, 'hello') && runsScenario(s, 'users'))
+        : LINEUP;
   const only =
     list(
       'only',
@@ -164,7 +202,7 @@ export function parseOptions(argv, { cores = 2, defaultMeterNode = toolsNode24()
     quick,
     servers: lineup.filter((s) => only.includes(s.id)),
     scenarios: SCENARIOS.filter((s) => scenarioIds.includes(s.id)),
-    connections: number('connections', 100, { integer: true, min: 1 }),
+    connections: number('connections', meter === 'costs' ? 8 : 100, { integer: true, min: 1 }),
     pin: !values['no-pin'],
     port: number('port', 3100, { integer: true, min: 1 }),
   };
@@ -184,6 +222,17 @@ export function parseOptions(argv, { cores = 2, defaultMeterNode = toolsNode24()
       },
       jobs: number('jobs', cores + 1, { integer: true, min: 1 }),
       keepDumps: Boolean(values['keep-dumps']),
+    };
+  }
+  if (meter === 'costs') {
+    const { scenarios: _none, ...rest } = common;
+    return {
+      ...rest,
+      node: /** @type {string | undefined} */ (values.node) ?? defaultMeterNode ?? process.execPath,
+      starts: number('starts', quick ? 2 : 5, { integer: true, min: 1 }),
+      warmupRequests: number('warmup-requests', quick ? 5000 : 20_000, { integer: true }),
+      rate: number('rate', 500, { min: 1 }),
+      duration: number('duration', quick ? 3 : 10, { min: 1 }),
     };
   }
   if (values.load !== undefined && !['wrk', 'autocannon'].includes(String(values.load)))

@@ -1,10 +1,11 @@
 // Turns one wall-clock run into bench/results/latest.{json,md,svg}: the targets are judged
 // on the raw report (every round), everything else is rendered from its summary
 // (summary.mjs). The chart is plain hand-written SVG: no charting dependency.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { README_LABELS } from './lineup.mjs';
 import { median } from './stats.mjs';
-import { formatJson, RESULTS_DIR, roundSpread, summarizeWallclock, writeRaw } from './summary.mjs';
+import { machineLines, RESULTS_DIR, roundSpread, summarizeWallclock, writeSummary } from './summary.mjs';
 
 export { RESULTS_DIR, roundSpread };
 
@@ -123,18 +124,11 @@ export function targetTable(targets, heading) {
 
 /** The Markdown report (latest.md) of a wall-clock summary. */
 export function wallclockMarkdown(report, name) {
-  const { machine, versions, method } = report;
+  const { method } = report;
   const lines = [];
   lines.push('# Carafe benchmark results', '');
   lines.push(`${method.quick ? '**Quick run (development only: too short to quote).** ' : ''}Run on ${report.date}.`, '');
-  lines.push(
-    `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os} (${machine.arch})`,
-    `- **Versions:** ${Object.entries(versions)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-    `- **Method:** ${method.text}`,
-    '',
-  );
+  lines.push(...machineLines(report), `- **Method:** ${method.text}`, '');
   lines.push('## Throughput and latency', '');
   lines.push('| Scenario | Server | req/s | p50 ms | p99 ms | ratio to node:http | CPU µs/req | CPU ratio |');
   lines.push('|---|---|--:|--:|--:|--:|--:|--:|');
@@ -340,33 +334,87 @@ function ratioTable(report, servers, key) {
   return lines;
 }
 
-const README_LABELS = {
-  node: 'node:http',
-  'node-control': 'node:http again (control)',
-  carafe: 'Carafe',
-  'carafe-serve': 'carafe serve -w 1',
-  fastify: 'Fastify',
-  hono: 'Hono',
-  koa: 'Koa',
-  express: 'Express',
-  flask: 'Flask/Gunicorn',
-};
+/** The rows of Carafe on the other runtimes (the lineup's GET /hello-only servers). */
+export const RUNTIME_SERVERS = ['carafe-bun', 'carafe-deno', 'carafe-workerd'];
+
+/** The runtime of each of those rows, as the versions name it. */
+const RUNTIME_PACKAGES = { 'carafe-bun': ['Bun', 'bun'], 'carafe-deno': ['Deno', 'deno'], 'carafe-workerd': ['workerd', 'workerd'] };
+
+/**
+ * bench/results/runtimes.md: the GET /hello rows of a wall-clock run of Carafe on Bun, Deno and
+ * workerd (a partial run, kept as bench/results/runtimes.json), with node:http, its control and
+ * Carafe on Node measured in the same rounds.
+ * @param {any} summary a wall-clock summary
+ */
+export function runtimesMarkdown(summary) {
+  const { machine, versions, method } = summary;
+  const rows = summary.rows.filter((r) => r.scenario === 'hello');
+  const lines = ['# Carafe on Bun, Deno and workerd: GET /hello, wall clock', ''];
+  lines.push(
+    `Run on ${summary.date}${method.quick ? ' (quick run: development only, too short to quote)' : ''}, ` +
+      `${method.rounds} rounds of ${method.duration_s} s per server, with \`npm run bench -- --only ${rows
+        .filter((r) => r.server !== 'node')
+        .map((r) => r.server)
+        .join(',')} --scenarios hello\` (node:http is always included). ` +
+      "Carafe serves the bench's app (bench/servers/carafe-app.mjs) through the gateway's fetch binding (`toFetchHandler`) " +
+      'on each runtime, as in the README\'s "Runs on" section; Carafe (in-process) is the same app on Node\'s `node:http` binding.',
+    '',
+    `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os} (${machine.arch}): a shared VM, ` +
+      'whose host takes CPU away at times (steal time) and slows it down at others.',
+    `- **Versions:** ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `- **Method:** ${method.text}`,
+    '',
+    '| Server | req/s | p50 ms | p99 ms | ratio to node:http | CPU µs/req | CPU ratio | rounds |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
+  );
+  for (const row of rows) {
+    const label = summary.servers[row.server] ?? row.server;
+    const ratio = row.rps === null ? (row.note ?? '—') : `${fmt(row.ratio, 3)}${row.note ? ` ⚠ ${row.note}` : ''}`;
+    lines.push(
+      `| ${label} | ${fmtInt(row.rps)} | ${fmt(row.p50_ms, 2)} | ${fmt(row.p99_ms, 2)} | ${ratio} | ${fmt(row.cpu_us, 1)} | ${fmt(row.cpu_ratio, 3)} | ${row.round_count ?? '—'} |`,
+    );
+  }
+  lines.push('');
+  const control = controlSummary(summary);
+  lines.push(
+    control ?? '**Control.** Not run: without node:http measured against itself there is no telling how much of a difference is noise.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/**
+ * The README's sentence on the runtime rows (in the Performance section, after the wall-clock
+ * part), rendered from the same summary as bench/results/runtimes.md.
+ * @param {any} summary a wall-clock summary
+ */
+export function runtimesReadmeText(summary) {
+  const ratio = (server) => summary.rows.find((r) => r.scenario === 'hello' && r.server === server)?.ratio ?? null;
+  const runtimes = RUNTIME_SERVERS.map((id) => {
+    const [name, pkg] = RUNTIME_PACKAGES[id];
+    return `${fmt(ratio(id), 2)} on ${name} ${summary.versions[pkg] ?? ''}`.trim();
+  });
+  return (
+    `**Other runtimes.** Carafe on Bun, Deno and workerd (the same app through \`toFetchHandler\`) is measured on GET /hello only, ` +
+    `in a separate wall-clock run (${summary.date.slice(0, 10)}, ${summary.method.rounds} rounds): ` +
+    `${runtimes.slice(0, -1).join(', ')} and ${runtimes.at(-1)} of node:http's requests/s, against ${fmt(ratio('carafe'), 2)} for Carafe on Node ` +
+    `in the same rounds; on this noisy shared 2-core VM the node:http control came out at ${fmt(ratio('node-control'), 2)} in that run, ` +
+    'so read differences smaller than its distance from 1.00 as noise. Table: [bench/results/runtimes.md](bench/results/runtimes.md).'
+  );
+}
 
 /**
  * Writes a wall-clock run: the raw report (every round) to `bench/results/raw/<name>.json`,
  * its summary to `bench/results/<name>.json`, and `<name>.{md,svg}` rendered from the
  * summary; returns the Markdown. A complete run is written as `latest` (what the README
  * quotes), anything less as `partial`.
- * @param {any} raw @param {string} [name] @param {{writeRawCopy?: boolean}} [o] false when `raw` was read from there
+ * @param {any} raw @param {string} [name] @param {{writeRawCopy?: boolean}} [options] `writeRawCopy` false when `raw` was read from there
  */
-export function writeReport(raw, name = 'latest', { writeRawCopy = true } = {}) {
+export function writeReport(raw, name = 'latest', options = {}) {
   raw.targets = evaluateTargets(raw);
-  if (writeRawCopy) writeRaw(name, raw);
-  const summary = summarizeWallclock(raw);
-  const md = wallclockMarkdown(summary, name);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
-  writeFileSync(join(RESULTS_DIR, `${name}.json`), formatJson(summary));
+  const { summary, md } = writeSummary(raw, name, summarizeWallclock, (s) => wallclockMarkdown(s, name), options);
   writeFileSync(join(RESULTS_DIR, `${name}.svg`), svgChart(summary));
   return md;
 }

@@ -111,6 +111,37 @@ export function writeRaw(name, raw) {
   return path;
 }
 
+/**
+ * Writes a run of any meter: the raw measurements to `bench/results/raw/<name>.json` (unless they
+ * were read from there), the summary to `bench/results/<name>.json` and its Markdown to
+ * `<name>.md`; returns both.
+ * @param {any} raw @param {string} name
+ * @param {(raw: any) => any} summarize @param {(summary: any) => string} render
+ * @param {{writeRawCopy?: boolean}} [o]
+ */
+export function writeSummary(raw, name, summarize, render, { writeRawCopy = true } = {}) {
+  if (writeRawCopy) writeRaw(name, raw);
+  const summary = summarize(raw);
+  const md = render(summary);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), formatJson(summary));
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+  return { summary, md };
+}
+
+/**
+ * The machine and versions lines every report's header has.
+ * @param {{machine: any, versions: Record<string, string>}} summary
+ */
+export function machineLines({ machine, versions }) {
+  return [
+    `- **Machine:** ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os} (${machine.arch})`,
+    `- **Versions:** ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  ];
+}
+
 /** @param {string} path */
 export function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));

@@ -4,7 +4,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
-import { BENCH_DIR, LINEUP, SCENARIOS } from './lineup.mjs';
+import { BENCH_DIR, LINEUP, runsScenario, SCENARIOS, serverVersions } from './lineup.mjs';
 import { loadGeneratorVersion, pickLoadGenerator, pinned, runLoad } from './load.mjs';
 import { writeReport } from './report.mjs';
 import { updateReadme } from './readme.mjs';
@@ -24,6 +24,7 @@ async function runBatch(scenarios, servers, options, ctx) {
   const procs = [];
   for (const server of servers) {
     for (const scenario of scenarios) {
+      if (!runsScenario(server, scenario.id)) continue; // its row says so (notRunRow)
       const proc = /** @type {any} */ (
         startProcess(server.start(ports[procs.length], scenario.routes, options.node), ports[procs.length], ctx.serverCpu)
       );
@@ -263,19 +264,12 @@ export async function runWallclock(options) {
     const batchRows = await runBatch(batch, servers, options, ctx);
     for (const scenario of batch) {
       const scenarioRows = batchRows.filter((r) => r.scenario === scenario.id);
+      for (const server of options.servers) {
+        if (!runsScenario(server, scenario.id)) scenarioRows.push(notRunRow(scenario.id, server));
+      }
       for (const { server, reason } of unavailable) {
-        scenarioRows.push({
-          scenario: scenario.id,
-          server: server.id,
-          rps: null,
-          p50_ms: null,
-          p99_ms: null,
-          ratio: null,
-          cpu_us: null,
-          cpu_ratio: null,
-          rounds: [],
-          note: `unavailable: ${reason}`,
-        });
+        if (!runsScenario(server, scenario.id)) continue;
+        scenarioRows.push(emptyRow(scenario.id, server.id, `unavailable: ${reason}`));
       }
       rows.push(...scenarioRows.sort((a, b) => order(a) - order(b)));
     }
@@ -288,10 +282,7 @@ export async function runWallclock(options) {
     if (router.error) log(`  ${router.error}`);
   }
 
-  const versions = { node: nodeVersion(options.node), [tool]: loadGeneratorVersion(tool) };
-  for (const server of options.servers) {
-    if (server.package !== 'node') versions[server.package] = server.version() ?? 'not installed';
-  }
+  const versions = serverVersions(options.servers, { node: nodeVersion(options.node), [tool]: loadGeneratorVersion(tool) });
   if (router?.versions) Object.assign(versions, router.versions);
 
   const raw = {
@@ -328,6 +319,21 @@ export async function runWallclock(options) {
     updateReadme();
     log("Updated the wall-clock part of the README's Performance section.");
   }
+}
+
+/**
+ * The row of a server in a scenario it does not take part in (see the lineup's `scenarios`):
+ * nothing measured, and a note naming the scenarios it does take part in.
+ * @param {string} scenario @param {{id: string, scenarios?: string[]}} server
+ */
+export function notRunRow(scenario, server) {
+  const only = (server.scenarios ?? []).map((id) => SCENARIOS.find((s) => s.id === id)?.label ?? id).join(', ');
+  return emptyRow(scenario, server.id, `not run: ${only} only`);
+}
+
+/** A row with no measurement, and why. @param {string} scenario @param {string} server @param {string} note */
+function emptyRow(scenario, server, note) {
+  return { scenario, server, rps: null, p50_ms: null, p99_ms: null, ratio: null, cpu_us: null, cpu_ratio: null, rounds: [], note };
 }
 
 /** The version of the Node.js binary at `path` (without the v). @param {string} path */

@@ -1,6 +1,6 @@
 // Every performance claim in the README comes from a bench run: each part of the Performance
 // section must be exactly what the committed summary of the latest complete run renders to,
-// and so must the committed tables (bench/results/latest.{md,svg}, instructions.md).
+// and so must the committed tables (bench/results/latest.{md,svg}, instructions.md, costs.md).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,10 @@ import { readmeSection, svgChart, wallclockMarkdown } from '../bench/report.mjs'
 import { INSTRUCTIONS_FORMAT, instructionsMarkdown, instructionsReadmeSection } from '../bench/instructions-report.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { RESULTS_DIR, WALLCLOCK_FORMAT } from '../bench/summary.mjs';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { COSTS_FORMAT, costsMarkdown, costsReadmeSection } from '../bench/costs-report.mjs';
+// @ts-expect-error -- plain ES module of the bench tool, without type declarations
+import { COSTS_LINEUP } from '../bench/costs.mjs';
 // @ts-expect-error -- plain ES module of the bench tool, without type declarations
 import { LINEUP } from '../bench/lineup.mjs';
 
@@ -62,6 +66,30 @@ describe('README performance section: instructions per request', () => {
           `${scenario} ${server}`,
         ).toBeDefined();
       }
+    }
+  });
+});
+
+describe('README performance section: costs', () => {
+  it('is the rendering of the latest complete costs run', () => {
+    const summary = committedSummary('costs');
+    expect(summary.format).toBe(COSTS_FORMAT);
+    expect(summary.method.quick).toBe(false);
+    expect(quotedSection(readFileSync(README, 'utf8'), 'costs')).toBe(costsReadmeSection(summary).trim());
+    expect(committed('costs.md')).toBe(costsMarkdown(summary));
+  });
+
+  it('has a row for every server the meter runs, measured or saying why not', () => {
+    const summary = committedSummary('costs');
+    const servers = COSTS_LINEUP.map((s: { id: string }) => s.id);
+    expect(Object.keys(summary.servers)).toEqual(servers);
+    expect(summary.rows.map((r: { server: string }) => r.server)).toEqual(servers);
+    for (const row of summary.rows) {
+      if (row.note === undefined) {
+        expect(row.cold_start_ms, row.server).toBeGreaterThan(0);
+        expect(row.rss_mib, row.server).toBeGreaterThan(0);
+        expect(row.p99_ms, row.server).toBeGreaterThanOrEqual(row.p50_ms);
+      } else expect(row.note, row.server).not.toBe('');
     }
   });
 });

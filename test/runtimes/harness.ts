@@ -9,11 +9,12 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:chi
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+// @ts-expect-error -- plain ES module shared with the bench, without type declarations
+import { esbuildForWorkerd, WORKERD_BUNDLE_FLAGS } from '../../scripts/runtimes.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures/runtimes');
 const CARAFE_CLI = join(ROOT, 'packages/server/dist/cli.js');
-const ESBUILD = join(ROOT, 'node_modules/.bin/esbuild');
 
 export type Runtime = 'node' | 'bun' | 'deno' | 'workerd';
 export const RUNTIMES: Runtime[] = ['node', 'bun', 'deno', 'workerd'];
@@ -42,7 +43,7 @@ export const COMMANDS = {
   node: 'npx carafe serve app.js --bind 127.0.0.1:8000',
   bun: 'bun server.bun.js',
   deno: 'deno run --allow-net --allow-env --allow-read server.deno.js',
-  bundle: 'npx esbuild worker.js --bundle --format=esm --platform=browser --conditions=workerd,worker --outfile=worker.bundle.js',
+  bundle: `npx esbuild worker.js ${(WORKERD_BUNDLE_FLAGS as string[]).join(' ')} --outfile=worker.bundle.js`,
   workerd: 'npx workerd serve config.capnp',
 };
 
@@ -105,22 +106,9 @@ function argv(command: string): string[] {
 }
 
 function bundleWorker(dir: string): void {
+  // The README's command; the shared helper names the modules workerd lacks when it fails.
   const [, ...args] = argv(COMMANDS.bundle);
-  // The README's command, plus: report every error, not the first six.
-  const result = spawnSync(ESBUILD, [...args, '--log-limit=0'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-  if (result.status !== 0) {
-    // esbuild names each module it could not resolve and the file importing it.
-    const missing = [...result.stderr.matchAll(/Could not resolve "([^"]+)"\s*\n\s*\n\s*(\S+?):\d+/g)].map(
-      ([, specifier, file]) => `${specifier} ← ${file!.replace(/^(\.\.\/)+/, '')}`,
-    );
-    const summary =
-      missing.length > 0
-        ? `the app needs modules workerd (without Node.js compatibility) does not have:\n  ${[...new Set(missing)].join('\n  ')}\n`
-        : '';
-    throw new Error(
-      `the README's bundling step for workerd failed: ${summary}$ ${COMMANDS.bundle}\n${result.stderr.trim().slice(0, 3000)}`,
-    );
-  }
+  esbuildForWorkerd(args, dir, COMMANDS.bundle);
 }
 
 function spawnRuntime(runtime: Runtime, dir: string, port: number): ChildProcess {
