@@ -15,6 +15,18 @@ describe('Router', () => {
     expect(router.match('GET', '/users/').kind).toBe('not-found');
   });
 
+  it('finds a literal path of any length before a pattern, and a pattern of a literal's length', () => {
+    const router = new Router<string>();
+    const long = `/${'a'.repeat(300)}`; // past the lengths the router notes
+    router.add(long, ['GET'], 'long literal');
+    router.add('/:name', ['GET'], 'pattern');
+    router.add('/ab', ['GET'], 'short literal');
+    expect(router.match('GET', long)).toEqual({ kind: 'found', target: 'long literal', params: {} });
+    expect(router.match('GET', '/ab')).toEqual({ kind: 'found', target: 'short literal', params: {} });
+    expect(router.match('GET', '/cd')).toEqual({ kind: 'found', target: 'pattern', params: { name: 'cd' } });
+    expect(router.match('GET', `/${'b'.repeat(300)}`)).toMatchObject({ kind: 'found', target: 'pattern' });
+  });
+
   it('extracts params, wildcards and optional groups', () => {
     const router = new Router<string>();
     router.add('/users/:id', ['GET'], 'user');
