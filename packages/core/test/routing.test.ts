@@ -15,7 +15,7 @@ describe('Router', () => {
     expect(router.match('GET', '/users/').kind).toBe('not-found');
   });
 
-  it('finds a literal path of any length before a pattern, and a pattern of a literal's length', () => {
+  it("finds a literal path of any length before a pattern, and a pattern of a literal's length", () => {
     const router = new Router<string>();
     const long = `/${'a'.repeat(300)}`; // past the lengths the router notes
     router.add(long, ['GET'], 'long literal');
