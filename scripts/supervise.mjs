@@ -12,7 +12,18 @@
 //     stopping it (SIGKILL of `npm start`'s process group): FerretDB runs in its own process group,
 //     so that a terminal's Ctrl-C reaches only the server, which drains before FerretDB stops.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { startFerretDB } from './ferretdb.mjs';
 
@@ -230,7 +241,10 @@ export async function superviseFerretDB({
   const publish = (server) => {
     watchdog.watch(server.pid);
     const fields = { pid: server.pid, ferretStart: startTime(server.pid), port, uri, dataDir: dir, watchdog: watchdog.pid };
-    writeFileSync(pidFile, `${JSON.stringify(record({ ...fields, watchdogStart: startTime(watchdog.pid) }))}\n`);
+    // Written aside and renamed over the pid file: a reader (a second start, a test) never sees it half-written.
+    const next = `${pidFile}.${process.pid}.tmp`;
+    writeFileSync(next, `${JSON.stringify(record({ ...fields, watchdogStart: startTime(watchdog.pid) }))}\n`);
+    renameSync(next, pidFile);
   };
   publish(current);
 
