@@ -257,6 +257,8 @@ export async function superviseFerretDB({
     const { code, signal } = await server.exited;
     if (stopping) return;
     log(`FerretDB (pid ${server.pid}) exited unexpectedly (${signal ?? `code ${code}`})`);
+    const tail = server.logTail?.();
+    if (tail) log(`its last log lines (${server.logFile}):\n${tail}`);
     for (;;) {
       const now = Date.now();
       failures.push(now);

@@ -98,12 +98,16 @@ async function call(method: string, path: string, body?: unknown): Promise<Answe
   }
 }
 
-/** Every kind of request that touches the database. */
-function databaseRequests(i: number): Array<[string, string, unknown?]> {
+/**
+ * Every kind of request that touches the database. `phase` keeps each test's new users apart: a
+ * POST answered 503 while the database was frozen can still be applied once it thaws (the insert
+ * was already in its socket), and the same email in a later phase would then be a fair 409.
+ */
+function databaseRequests(phase: string, i: number): Array<[string, string, unknown?]> {
   return [
     ['GET', '/api/users?limit=5'],
     ['GET', `/api/users/${userId}`],
-    ['POST', '/api/users', { name: 'During', email: `during${i}@example.com` }],
+    ['POST', '/api/users', { name: 'During', email: `${phase}-${i}@example.com` }],
     ['PATCH', `/api/users/${userId}`, { name: `Fault ${i}` }],
     ['GET', `/api/users/${userId}/todos`],
     ['POST', `/api/users/${userId}/todos`, { title: `during ${i}` }],
@@ -115,13 +119,13 @@ function databaseRequests(i: number): Array<[string, string, unknown?]> {
 }
 
 /** `loops` clients, each sending the requests above one after another until `ms` have passed. */
-async function loadFor(ms: number, loops = 6): Promise<Answer[]> {
+async function loadFor(phase: string, ms: number, loops = 6): Promise<Answer[]> {
   const answers: Answer[] = [];
   const end = Date.now() + ms;
   await Promise.all(
     Array.from({ length: loops }, async (_, loop) => {
       for (let i = loop; Date.now() < end; i += loops) {
-        const requests = databaseRequests(i);
+        const requests = databaseRequests(phase, i);
         const [method, path, body] = requests[i % requests.length]!;
         answers.push(await call(method, path, body));
       }
@@ -178,7 +182,7 @@ describe('with the database frozen (SIGSTOP) for 30 s', () => {
           await new Promise((r) => setTimeout(r, 1_000));
         }
       })();
-      answers = await loadFor(FREEZE_MS - BOUND_MS);
+      answers = await loadFor('frozen', FREEZE_MS - BOUND_MS);
       await probing;
       await new Promise((r) => setTimeout(r, frozenAt + FREEZE_MS - Date.now()));
     } finally {
@@ -202,7 +206,7 @@ describe('with the database frozen (SIGSTOP) for 30 s', () => {
 describe('with the database killed (SIGKILL)', () => {
   it('answers 503 problem+json within the bound — never a 500 — and serves again once it is back', async () => {
     // Load is running when the database dies, so some requests are mid-flight on its sockets.
-    const during = loadFor(8_000);
+    const during = loadFor('killed', 8_000);
     await new Promise((r) => setTimeout(r, 1_500));
     const { port } = ferret;
     process.kill(ferret.pid, 'SIGKILL');
@@ -217,7 +221,7 @@ describe('with the database killed (SIGKILL)', () => {
     expect(unavailable.length).toBeGreaterThan(0);
     expectAllUnavailable(unavailable);
     // Right after the kill, every request is a quick 503.
-    expectAllUnavailable(await Promise.all(databaseRequests(0).map(([m, p, b]) => call(m, p, b))));
+    expectAllUnavailable(await Promise.all(databaseRequests('right-after-the-kill', 0).map(([m, p, b]) => call(m, p, b))));
     expect(performance.now() - killedAt).toBeLessThan(20_000);
     expect(server.output().stderr).not.toMatch(/Exception on/);
 

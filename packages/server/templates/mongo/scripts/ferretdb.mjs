@@ -14,7 +14,7 @@
 // project's scripts/; the Carafe repository runs the same files (its scripts/ferretdb.mjs points
 // `root` at the repository).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -92,8 +92,10 @@ async function ping(uri) {
  *   `port`: the loopback port (default: a free one);
  *   `detached`: run FerretDB in its own process group, so a terminal's Ctrl-C reaches only the
  *   caller, which then stops FerretDB after its own clients have drained.
- * @returns {Promise<{ uri: string, port: number, dataDir: string, pid: number, stop: () => Promise<void>,
- *   exited: Promise<{ code: number | null, signal: string | null }> }>}
+ *   FerretDB logs to `ferretdb.log` on the data directory (`logFile`; `logTail()` reads what this
+ *   run wrote), never to a pipe of the caller's, so it outlives a caller that dies.
+ * @returns {Promise<{ uri: string, port: number, dataDir: string, pid: number, logFile: string,
+ *   logTail: () => string, stop: () => Promise<void>, exited: Promise<{ code: number | null, signal: string | null }> }>}
  */
 export async function startFerretDB(options = {}) {
   const binary = ensureFerretDB(options);
@@ -116,27 +118,39 @@ async function startOnce(binary, { dataDir, port, timeoutMs = 30_000, detached =
   const dir = dataDir ? resolve(dataDir) : mkdtempSync(join(tmpdir(), 'carafe-ferretdb-'));
   mkdirSync(dir, { recursive: true });
   const listenPort = port ?? (await freePort());
-  const child = spawn(
-    binary,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--state-dir=${dir}`,
-      `--listen-addr=127.0.0.1:${listenPort}`,
-      '--telemetry=disable',
-      '--debug-addr=-',
-      '--log-level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached },
-  );
-
-  const log = [];
-  const keepLog = (data) => {
-    log.push(...String(data).split('\n').filter(Boolean));
-    if (log.length > LOG_TAIL_LINES) log.splice(0, log.length - LOG_TAIL_LINES);
+  // FerretDB writes its log to a file on the data directory, not to a pipe of ours: Go exits on
+  // SIGPIPE when fd 1 or 2 is a closed pipe, so a FerretDB left behind by a killed parent would die
+  // at its next log line instead of staying for the next start to find and stop (or to keep serving).
+  const logFile = join(dir, 'ferretdb.log');
+  const logFd = openSync(logFile, 'a');
+  const logFrom = fstatSync(logFd).size;
+  let child;
+  try {
+    child = spawn(
+      binary,
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${dir}/`,
+        `--state-dir=${dir}`,
+        `--listen-addr=127.0.0.1:${listenPort}`,
+        '--telemetry=disable',
+        '--debug-addr=-',
+        '--log-level=warn',
+      ],
+      { stdio: ['ignore', logFd, logFd], detached },
+    );
+  } finally {
+    closeSync(logFd);
+  }
+  /** What this FerretDB wrote to its log, the last lines of it. */
+  const logTail = () => {
+    try {
+      const lines = readFileSync(logFile).subarray(logFrom).toString('utf8').split('\n').filter(Boolean);
+      return lines.slice(-LOG_TAIL_LINES).join('\n');
+    } catch {
+      return '';
+    }
   };
-  child.stdout.on('data', keepLog);
-  child.stderr.on('data', keepLog);
   let exited = null;
   const exitedPromise = new Promise((r) =>
     child.once('exit', (code, signal) => {
@@ -154,10 +168,12 @@ async function startOnce(binary, { dataDir, port, timeoutMs = 30_000, detached =
     if (exited || Date.now() > deadline) {
       if (!exited) child.kill('SIGKILL');
       await exitedPromise;
-      removeDir();
       const why =
         exited.code !== null && !exited.signal ? `exited with code ${exited.code}` : `did not answer a ping within ${timeoutMs} ms`;
-      throw new Error(`ferretdb: FerretDB on 127.0.0.1:${listenPort} ${why}. Last log lines:\n${log.join('\n') || '(none)'}`);
+      const where = temporary ? '' : ` (${logFile})`;
+      const message = `ferretdb: FerretDB on 127.0.0.1:${listenPort} ${why}. Last log lines${where}:\n${logTail() || '(none)'}`;
+      removeDir();
+      throw new Error(message);
     }
     await sleep(100);
   }
@@ -173,7 +189,7 @@ async function startOnce(binary, { dataDir, port, timeoutMs = 30_000, detached =
       }
       removeDir();
     })());
-  return { uri, port: listenPort, dataDir: dir, pid: child.pid, stop, exited: exitedPromise };
+  return { uri, port: listenPort, dataDir: dir, pid: child.pid, logFile, logTail, stop, exited: exitedPromise };
 }
 
 function parseArgs(argv) {
