@@ -105,6 +105,9 @@ export class RouteTree<T, E extends Methods<T>> {
    */
   find(method: string, path: string): Found<T> | typeof SLASH_REQUIRED | undefined {
     this.#rejected = undefined;
+    const quick = this.#descend(path, method);
+    if (quick !== undefined) return quick;
+    this.#rejected = undefined;
     const found = this.#walk(this.#root, path, path.charCodeAt(0) === SLASH ? 1 : -1, 0, method, undefined);
     const rejected = this.#rejected;
     this.#rejected = undefined;
@@ -176,6 +179,36 @@ export class RouteTree<T, E extends Methods<T>> {
   }
 
   /**
+   * The walk's first try, as a loop: down the static child, else the param child, to the node where
+   * the path ends. That path is the one the depth-first {@link #walk} tries first, so a hit here is
+   * its answer; `undefined` (a miss, or a node with a regular expression to try) leaves the answer
+   * to the walk. Most lookups end here, sparing a call frame per segment (~300 instructions on a
+   * six-segment route, callgrind).
+   */
+  #descend(path: string, method: string): Found<T> | undefined {
+    if (path.charCodeAt(0) !== SLASH) return undefined;
+    const length = path.length;
+    let node = this.#root;
+    let depth = 0;
+    for (let start = 1; start <= length; ) {
+      const index = staticChildAt(node, path, start);
+      if (index !== -1) {
+        start += node.staticKeys[index]!.length + 1;
+        node = node.staticNodes[index]!;
+        continue;
+      }
+      const param = node.param;
+      if (param === undefined || node.regexps.length > 0) return undefined;
+      const stop = segmentEnd(path, start);
+      if (stop === start) return undefined;
+      this.#values[depth++] = path.slice(start, stop);
+      node = param;
+      start = stop + 1;
+    }
+    return this.#ends(node.ends, method, undefined);
+  }
+
+  /**
    * Depth-first search from `node`, whose next segment starts at `start` (past the end of `path`
    * once every segment is consumed, -1 for a path not starting with "/"). Static children are tried
    * first, then patterns needing a regular expression, then the param child, then wildcards.
@@ -196,26 +229,12 @@ export class RouteTree<T, E extends Methods<T>> {
       return found !== undefined || method === null ? found : slashRequired(node, method);
     }
     if (start === -1) return this.#regexps(node, path, method, out);
-    // The static child, compared in place (no slice to hash): with many, only those in the segment's
-    // bucket. `stop` is the segment's end once known.
+    // `stop` is the segment's end once known.
     let stop = -1;
-    let child: Node<E> | undefined;
-    const keys = node.staticKeys;
-    const candidates = node.buckets === undefined ? node.staticOrder : node.buckets[bucketOf(path, start)];
-    if (candidates !== undefined) {
-      for (let i = 0; i < candidates.length; i++) {
-        const index = candidates[i]!;
-        const key = keys[index]!;
-        const next = start + key.length;
-        if ((next === length || path.charCodeAt(next) === SLASH) && textAt(path, start, key)) {
-          child = node.staticNodes[index];
-          stop = next;
-          break;
-        }
-      }
-    }
-    if (child !== undefined) {
-      const found = this.#walk(child, path, stop + 1, depth, method, out);
+    const index = staticChildAt(node, path, start);
+    if (index !== -1) {
+      stop = start + node.staticKeys[index]!.length;
+      const found = this.#walk(node.staticNodes[index]!, path, stop + 1, depth, method, out);
       if (found !== undefined) return found;
     }
     if (node.regexps.length > 0) {
@@ -325,6 +344,24 @@ function paramsFactory(names: readonly string[], wildcardLast: boolean): ParamsF
     for (let i = 0; i < names.length; i++) params[names[i]!] = wildcardLast && i === names.length - 1 ? values[i]!.split('/') : values[i]!;
     return params;
   };
+}
+
+/**
+ * The index of `node`'s static child named by the segment of `path` at `start`, or -1. Compared in
+ * place (no slice to hash); with many children, only those in the segment's bucket.
+ */
+function staticChildAt(node: Node<unknown>, path: string, start: number): number {
+  const keys = node.staticKeys;
+  const candidates = node.buckets === undefined ? node.staticOrder : node.buckets[bucketOf(path, start)];
+  if (candidates === undefined) return -1;
+  const length = path.length;
+  for (let i = 0; i < candidates.length; i++) {
+    const index = candidates[i]!;
+    const key = keys[index]!;
+    const next = start + key.length;
+    if ((next === length || path.charCodeAt(next) === SLASH) && textAt(path, start, key)) return index;
+  }
+  return -1;
 }
 
 /** Past this many static children, only those in the segment's bucket are compared. */

@@ -10,7 +10,7 @@ import {
   type FinishedRecord,
   type TsgiApplication,
 } from '@carafe/gateway';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { deferred, useServers, dechunk, memoryErrors, parseResponse, problemOf, rawExchange, reply } from './helpers.js';
 
 const serveApp = useServers();
@@ -46,6 +46,27 @@ describe('tsgi.input', () => {
       { gapMs: 10 },
     );
     expect(parseResponse(text).body).toBe('11:11:hello world');
+  });
+
+  it("reads a body that came with its headers at once, without waiting for Node's 'readable'", async () => {
+    // The app reads as it is called, inside the parser's callback for the headers: the body of the
+    // same read is pushed right after, and the first read takes it from there (see RequestBody's
+    // pollLater) rather than through a 'readable' listener and Node's nextTick.
+    const readableListeners: string[] = [];
+    const on = http.IncomingMessage.prototype.on;
+    const spy = vi.spyOn(http.IncomingMessage.prototype, 'on').mockImplementation(function (this: http.IncomingMessage, event, listener) {
+      if (event === 'readable') readableListeners.push(String(event));
+      return on.call(this, event, listener);
+    });
+    try {
+      const port = await serveApp(echo);
+      const body = 'x'.repeat(1000);
+      const { text } = await rawExchange(port, `POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n${body}`);
+      expect(parseResponse(text).body).toBe(`1000:1000:${body}`);
+      expect(readableListeners).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('yields a chunked body without its framing', async () => {
