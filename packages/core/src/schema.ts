@@ -12,6 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Format, KeywordDefinition, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 // Before fast-json-stringify, which reads process.versions as it loads (see process-versions.ts).
+import { closedTest } from './closed-schema.js';
 import { restoreProcess } from './process-versions.js';
 import fastJsonStringify from 'fast-json-stringify';
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
@@ -190,7 +191,9 @@ function isAjvInstance(value: unknown): value is Ajv {
  *
  * **Responses.** A response schema's serializer first runs the schema's compiled ajv validator on
  * the value as the handler produced it, then writes it with a function compiled from the schema
- * (fast-json-stringify, as Fastify does), which writes only the properties the schema declares.
+ * (fast-json-stringify, as Fastify does), which writes only the properties the schema declares —
+ * or, for a value holding nothing else, with `JSON.stringify`, which writes the same JSON for less
+ * (closed-schema.ts).
  * Nothing is coerced: the serializer only ever sees values the schema accepts. When the value does
  * not fit as is, it is checked again in its JSON form (a `JSON.parse(JSON.stringify())` copy, so a
  * `Date` is its ISO string and `toJSON()` has run), with the properties that `additionalProperties:
@@ -379,8 +382,12 @@ function responseSerializer(key: string, part: SchemaPart, context: SerializerCo
   // The cost on the fast path: one compiled ajv validator call (`check`) before the compiled
   // serializer — a few tens of nanoseconds for a small object. The JSON copy below (a stringify and
   // a parse, ~1.5 µs for the same object) is only made for a value that does not fit as it is.
-  const serialize: Serialize & { [kSerializeParts]?: SerializeParts } = (value) => (check(value) ? write(value) : writeJsonForm(value));
-  serialize[kSerializeParts] = { check: check as (value: unknown) => boolean, write };
+  // A value holding only what the schema declares is written by JSON.stringify (see closed-schema.ts).
+  const closed = closedTest(part);
+  const writeValue: Serialize = closed === undefined ? write : (value) => (closed(value) ? JSON.stringify(value) : write(value));
+  const serialize: Serialize & { [kSerializeParts]?: SerializeParts } = (value) =>
+    check(value) ? writeValue(value) : writeJsonForm(value);
+  serialize[kSerializeParts] = { check: check as (value: unknown) => boolean, write: writeValue };
   return serialize;
 
   function writeJsonForm(value: unknown): string {
