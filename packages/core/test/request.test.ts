@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Carafe } from '@carafe/core';
-import { client, mount } from './helpers.js';
+import { call, client, makeEnviron, mount } from './helpers.js';
 
 describe('Request', () => {
   it('exposes method, path, url, query, headers, cookies, remote address and state', async () => {
@@ -135,6 +135,26 @@ describe('Request', () => {
       tags: [],
       files: [{ field: 'doc', name: 'notes.txt', type: 'text/plain', size: 9, text: 'file body' }],
     });
+  });
+
+  it('stops reading a body over the limit as for await would: the input is told to return()', async () => {
+    const app = new Carafe({ maxContentLength: 10 });
+    app.post('/upload', async (req) => (await req.bytes()).byteLength);
+    let reads = 0;
+    let returned = false;
+    const input = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: reads++ === 5, value: new Uint8Array(4) }),
+        return: async () => {
+          returned = true;
+          return { done: true as const, value: undefined };
+        },
+      }),
+    };
+    const res = await call(app, makeEnviron({ REQUEST_METHOD: 'POST', PATH_INFO: '/upload', 'tsgi.input': input }));
+    expect(res.status).toBe(413);
+    expect(reads).toBe(3); // 4 + 4 + 4 bytes: the third chunk crosses the limit of 10
+    expect(returned).toBe(true);
   });
 
   it('answers form limits as problems', async () => {
