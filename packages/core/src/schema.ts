@@ -11,8 +11,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Format, KeywordDefinition, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-// Before fast-json-stringify, which reads process.versions as it loads (see process-versions.ts).
 import { closedTest } from './closed-schema.js';
+// Before fast-json-stringify, which reads process.versions as it loads (see process-versions.ts).
 import { restoreProcess } from './process-versions.js';
 import fastJsonStringify from 'fast-json-stringify';
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
