@@ -186,9 +186,10 @@ export class Exchange {
     if (!this.closed) {
       if (res.headersSent) this.cutConnection();
       else if (clients) {
-        // The body was not read to its end: its framing can no longer be trusted, so close.
-        // (A request without a body is not `complete` yet while the app runs synchronously.)
-        if (!this.req.complete && hasBody(this.req)) closeAfterResponse(this.req, res);
+        // The body was not read to its end, so close rather than read on (or discard) what the
+        // refused client sends. Whether the parser had already reached that end depends on how
+        // the bytes arrived, so it does not decide: a body limit closes the connection either way.
+        if (hasBody(this.req) && this.input?.ended !== true) closeAfterResponse(this.req, res);
         this.respondWith(problemResponse(error.status, error.message));
       } else this.respondWith(PROBLEM_500);
     }

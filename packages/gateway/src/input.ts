@@ -31,6 +31,14 @@ export function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+/**
+ * Whether nothing of the request body is left to read: the stream ended, or the parser has queued
+ * the end of the body and every byte of it was read.
+ */
+export function bodyConsumed(req: IncomingMessage): boolean {
+  return req.readableEnded || (req.complete && req.readableLength === 0);
+}
+
 /** The body of one request; iterable once (a second iteration yields what is left, usually nothing). */
 export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
   /** True while a `100 Continue` is owed to the client: it is sent on the first read. */
@@ -40,6 +48,8 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
   private started = false;
   private stopped = false;
   private pending: Promise<IteratorResult<Uint8Array>> | undefined;
+  /** The application read the body to its end (not merely every byte: it was told `done`). */
+  ended = false;
   /** Whether the first wait, a poll after the current parse ({@link pollLater}), has been tried. */
   private polledLater = false;
 
@@ -92,9 +102,9 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
     const req = this.req;
     const chunk = req.read() as Uint8Array | null;
     if (chunk !== null) return { value: chunk, done: false };
-    // `complete`: the parser has queued the end of the body, and nothing of it is left to read.
-    if (req.readableEnded || (req.complete && req.readableLength === 0)) {
+    if (bodyConsumed(req)) {
       this.stopped = true;
+      this.ended = true;
       return DONE;
     }
     if (req.destroyed) throw disconnected(req);
@@ -169,6 +179,7 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
         }
         stopListening();
         this.stopped = true;
+        this.ended = true;
         resolve(DONE);
       };
       // Listeners are removed as soon as one settles the wait: a lingering 'readable' listener
