@@ -31,14 +31,6 @@ export function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-/**
- * Whether nothing of the request body is left to read: the stream ended, or the parser has queued
- * the end of the body and every byte of it was read.
- */
-export function bodyConsumed(req: IncomingMessage): boolean {
-  return req.readableEnded || (req.complete && req.readableLength === 0);
-}
-
 /** The body of one request; iterable once (a second iteration yields what is left, usually nothing). */
 export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
   /** True while a `100 Continue` is owed to the client: it is sent on the first read. */
@@ -102,7 +94,8 @@ export class RequestBody implements InputStream, AsyncIterator<Uint8Array> {
     const req = this.req;
     const chunk = req.read() as Uint8Array | null;
     if (chunk !== null) return { value: chunk, done: false };
-    if (bodyConsumed(req)) {
+    // `complete`: the parser has queued the end of the body, and nothing of it is left to read.
+    if (req.readableEnded || (req.complete && req.readableLength === 0)) {
       this.stopped = true;
       this.ended = true;
       return DONE;
