@@ -27,6 +27,25 @@ describe('Router', () => {
     expect(router.match('GET', `/${'b'.repeat(300)}`)).toMatchObject({ kind: 'found', target: 'pattern' });
   });
 
+  it('finds every literal among few or many of one length, and no other path of that length', () => {
+    // Up to four literals of one length are compared one by one, more are looked up in a Map.
+    for (const count of [1, 4, 5, 12]) {
+      const router = new Router<string>();
+      const paths = Array.from({ length: count }, (_, i) => `/p${String(i).padStart(2, '0')}`);
+      for (const path of paths) router.add(path, ['GET', 'POST'], `literal ${path}`);
+      for (const path of paths) {
+        expect(router.match('GET', path)).toEqual({ kind: 'found', target: `literal ${path}`, params: {} });
+        expect(router.match('HEAD', path)).toEqual({ kind: 'found', target: `literal ${path}`, params: {} });
+        expect(router.match('POST', path)).toEqual({ kind: 'found', target: `literal ${path}`, params: {} });
+        expect(router.match('PUT', path)).toMatchObject({ kind: 'method-not-allowed', allow: ['GET', 'HEAD', 'POST', 'OPTIONS'] });
+      }
+      expect(router.match('GET', '/p99').kind).toBe('not-found');
+      expect(router.match('GET', '/p0').kind).toBe('not-found');
+      // Merged slashes find a literal through the same lookup.
+      expect(router.match('GET', `//${paths[0]!.slice(1)}`)).toEqual({ kind: 'redirect', path: paths[0] });
+    }
+  });
+
   it('extracts params, wildcards and optional groups', () => {
     const router = new Router<string>();
     router.add('/users/:id', ['GET'], 'user');

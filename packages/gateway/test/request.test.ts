@@ -499,6 +499,35 @@ describe('environ', () => {
     expect(seen[0]).toMatchObject({ SERVER_NAME: '127.0.0.1', SERVER_PORT: String(port), SERVER_PROTOCOL: 'HTTP/1.0' });
   });
 
+  // Targets of at most 12 characters are scanned by hand, longer ones searched (environ.ts): both
+  // must split, decode and refuse alike.
+  it.each([
+    ['/a%2Fb?c%20', '/a/b', 'c%20'],
+    ['/long/a%2Fb/path?c%20&d=%', '/long/a/b/path', 'c%20&d=%'],
+    ['/a?b?c', '/a', 'b?c'],
+    ['/a/very/long/path?b?c', '/a/very/long/path', 'b?c'],
+    ['/q?', '/q', ''],
+    ['/%E2%82%AC', '/€', ''],
+  ])('splits the target %s into PATH_INFO and QUERY_STRING', async (target, path, query) => {
+    const { app, seen } = capture();
+    const port = await serveApp(app);
+    await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    expect(seen[0]).toMatchObject({ PATH_INFO: path, QUERY_STRING: query, RAW_URI: target });
+  });
+
+  it.each(['/a#b', '/?x#y', '/a/very/long/path#b', '/a/very/long/path?x#y', '/%FF', '/a/very/long/%FF'])(
+    'answers the target %s with a 400 problem, without the application',
+    async (target) => {
+      const { app, seen } = capture();
+      const port = await serveApp(app);
+      const { text } = await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      const response = parseResponse(text);
+      expect(response.statusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect(response.headers['content-type']).toBe('application/problem+json');
+      expect(seen).toHaveLength(0);
+    },
+  );
+
   it('maps an absolute-form target to its path', async () => {
     const { app, seen } = capture();
     const port = await serveApp(app);
