@@ -194,6 +194,30 @@ describe('response framing', () => {
     expect(body).toBe('xy');
   });
 
+  // An HTTP/1.1 whole body has its length written by Node from the response's `_contentLength`,
+  // HTTP/1.0 and HEAD from a header added to a copy of the list (exchange.ts): every way, one
+  // Content-Length line, exact, on a connection that stays usable.
+  it('gives a whole body exactly one Content-Length line, on HTTP/1.1 keep-alive and on HTTP/1.0', async () => {
+    const port = await serveApp((env) =>
+      reply(200, [['Content-Type', 'text/plain']], env.PATH_INFO === '/two' ? ['ab', 'cde'] : ['héllo']),
+    );
+    const keepAlive = `GET /one HTTP/1.1\r\nHost: t\r\n\r\nGET /two HTTP/1.1\r\nHost: t\r\n\r\nGET /one HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`;
+    const { text } = await rawExchange(port, keepAlive);
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(3);
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.match(/^content-length:/gim)).toHaveLength(1);
+      expect(answer).not.toMatch(/^transfer-encoding:/im);
+      const { headers, body } = parseResponse(answer);
+      expect(headers['content-length']).toBe(i === 1 ? '5' : '6');
+      expect(Buffer.from(body, 'latin1').toString()).toBe(i === 1 ? 'abcde' : 'héllo');
+    }
+    const old = await rawExchange(port, 'GET /one HTTP/1.0\r\n\r\n');
+    expect(old.text.match(/^content-length:/gim)).toHaveLength(1);
+    expect(parseResponse(old.text).headers['content-length']).toBe('6');
+    expect(old.closedByServer).toBe(true);
+  });
+
   it('uses the Content-Length the application declared for a streamed body', async () => {
     const port = await serveApp(() =>
       reply(
