@@ -153,7 +153,9 @@ export async function launchChromium(options: { width?: number; height?: number 
       const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(killer);
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still write to the profile for a moment after the browser
+      // process exited (seen once in CI as ENOTEMPTY): rmSync retries those errors.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
