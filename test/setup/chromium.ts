@@ -114,6 +114,9 @@ export async function launchChromium(options: { width?: number; height?: number 
       '--disable-default-apps',
       '--disable-extensions',
       '--disable-sync',
+      // No crash handler: it is a process of its own that outlives the browser and writes to the profile.
+      '--disable-breakpad',
+      '--disable-crash-reporter',
       '--metrics-recording-only',
       '--mute-audio',
       `--window-size=${options.width ?? 1280},${options.height ?? 1600}`,
@@ -121,11 +124,22 @@ export async function launchChromium(options: { width?: number; height?: number 
       `--user-data-dir=${profile}`,
       'about:blank',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // A process group of its own, so that close() can stop the browser's helper processes too.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
   let stderr = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Chromium did not start within 30 s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      signalGroup('SIGKILL');
+      reject(new Error(`Chromium did not start within 30 s:\n${stderr}`));
+    }, 30_000);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       const match = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);
@@ -149,12 +163,13 @@ export async function launchChromium(options: { width?: number; height?: number 
       return CdpSession.connect(page.webSocketDebuggerUrl);
     },
     async close() {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      signalGroup('SIGTERM');
+      const killer = setTimeout(() => signalGroup('SIGKILL'), 5_000);
       await exited;
       clearTimeout(killer);
-      // Chromium's helper processes may still write to the profile for a moment after the browser
-      // process exited (seen once in CI as ENOTEMPTY): rmSync retries those errors.
+      // A helper left behind would go on writing to the profile (ENOTEMPTY twice in CI on Node 22
+      // when only the browser was stopped): the whole group goes, then the profile, with retries.
+      signalGroup('SIGKILL');
       rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
